@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the Debian packages cql-asio needs, if any are missing.
+# As root it runs apt-get; otherwise it prints the exact command to run.
+set -euo pipefail
+
+packages=(
+  build-essential g++ cmake ninja-build pkg-config ccache
+  libboost1.81-dev libssl-dev liblz4-dev zlib1g-dev
+  catch2 libbenchmark-dev
+  clang clang-format libclang-rt-14-dev
+  python3-cassandra openssl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all packages present"
+  exit 0
+fi
+
+cmd="apt-get install -y --no-install-recommends ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup: missing packages: ${missing[*]}"
+  echo "setup: run as root:  apt-get update && $cmd"
+  exit 1
+fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+$cmd
