@@ -271,7 +271,7 @@ class byte_writer {
     byte_buffer& buffer() noexcept { return *out_; }
     std::size_t size() const noexcept { return out_->size(); }
 
-    void raw(bytes_view b) { out_->insert(out_->end(), b.begin(), b.end()); }
+    void raw(bytes_view b) { append(b.data(), b.size()); }
     void raw(std::string_view s) { raw(as_bytes(s)); }
     void u8(std::uint8_t v) { out_->push_back(v); }
     void u16(std::uint16_t v) { be<2>(v); }
@@ -392,12 +392,21 @@ class byte_writer {
     }
 
   private:
+    // resize + memcpy rather than vector::insert: cheaper, and g++ 12 at -O3 reports
+    // false stringop-overflow warnings for insert of small arrays.
+    void append(const std::uint8_t* p, std::size_t n) {
+        if (n == 0) return;
+        auto at = out_->size();
+        out_->resize(at + n);
+        std::memcpy(out_->data() + at, p, n);
+    }
+
     template <std::size_t N>
     void be(std::uint64_t v) {
         std::uint8_t buf[N];
         for (std::size_t i = 0; i < N; ++i)
             buf[i] = static_cast<std::uint8_t>(v >> (8 * (N - 1 - i)));
-        out_->insert(out_->end(), buf, buf + N);
+        append(buf, N);
     }
 
     byte_buffer* out_;
