@@ -1,0 +1,135 @@
+#pragma once
+// Errors of the driver. Two std::error_category families:
+//  - cql::errc ("cql.client"): failures seen by the client itself (connection closed,
+//    timed out, no stream id available, negotiation or authentication failed, ...);
+//  - cql::server_errc ("cql.server"): the error codes of a server ERROR response
+//    (native_protocol_v5.spec section 9), one enumerator per code.
+// Protocol decoding failures keep their own category (cql::protocol::codec_errc).
+// cql::diagnostics carries the details: the server's message and the fields that come
+// with the error code (consistency, received/required, write type, ...).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <boost/system/error_code.hpp>
+
+#include "cql/protocol/bytes.hpp"
+#include "cql/protocol/errc.hpp"
+#include "cql/protocol/version.hpp"
+
+namespace cql {
+
+// The error type of completion handlers: Asio's (use_awaitable throws it as
+// boost::system::system_error, use_future as an exception). It holds any std::error_code
+// unchanged (cql::errc, cql::server_errc, protocol::codec_errc) and converts back to one.
+using error_code = boost::system::error_code;
+
+using protocol::consistency;
+using protocol::protocol_version;
+
+enum class errc {
+    ok = 0,
+    connection_closed = 1,        // the peer closed the connection (or it was reset)
+    timed_out,                    // a request, connect or handshake deadline passed
+    no_stream_available,          // every stream id of the connection is in flight
+    protocol_negotiation_failed,  // no protocol version both sides speak
+    authentication_failed,        // credentials refused, or required but not configured
+    resolution_failed,            // the host name did not resolve
+    host_unreachable,             // TCP connect failed (refused, unreachable, ...)
+    tls_handshake_failed,         // TLS handshake or certificate verification failed
+    connection_defunct,           // the connection failed earlier and takes no requests
+    not_connected,                // a request before the connection was ready
+    unexpected_response,          // a response of an opcode the request cannot get
+    bad_bind_value,               // a value that cannot be bound to a marker
+    request_too_large,            // an encoded request above the frame size limit
+    heartbeat_failed,             // the idle-time OPTIONS probe got no answer in time
+    compression_not_available,    // lz4 was required but the server does not offer it
+    internal_error,               // a bug in the driver (an exception escaped, ...)
+};
+
+const std::error_category& client_category() noexcept;
+inline std::error_code make_error_code(errc e) noexcept {
+    return {static_cast<int>(e), client_category()};
+}
+
+// The enumerator values are the CQL error codes, except server_error whose code 0x0000
+// would read as success in a std::error_code.
+enum class server_errc {
+    server_error = 0x10000,  // code 0x0000 on the wire
+    protocol_error = 0x000A,
+    bad_credentials = 0x0100,
+    unavailable = 0x1000,
+    overloaded = 0x1001,
+    is_bootstrapping = 0x1002,
+    truncate_error = 0x1003,
+    write_timeout = 0x1100,
+    read_timeout = 0x1200,
+    read_failure = 0x1300,
+    function_failure = 0x1400,
+    write_failure = 0x1500,
+    cdc_write_failure = 0x1600,
+    cas_write_unknown = 0x1700,
+    syntax_error = 0x2000,
+    unauthorized = 0x2100,
+    invalid = 0x2200,
+    config_error = 0x2300,
+    already_exists = 0x2400,
+    unprepared = 0x2500,
+};
+
+const std::error_category& server_category() noexcept;
+inline std::error_code make_error_code(server_errc e) noexcept {
+    return {static_cast<int>(e), server_category()};
+}
+// The error_code for a CQL error code as found in an ERROR body (0 -> server_error;
+// unknown codes keep their value in the server category).
+std::error_code server_error_code(std::int32_t cql_code) noexcept;
+
+// True for errors after which the connection cannot be used any more (socket errors,
+// closed or defunct connections, protocol decoding failures): a request that failed
+// with one of them may or may not have reached the server.
+bool is_connection_error(std::error_code ec) noexcept;
+
+// Details of a failed operation. For a server ERROR every field the error code defines
+// is filled; for a client error `message` explains it in words.
+struct diagnostics {
+    std::int32_t code = 0;  // CQL error code of a server error (0x0000 is also "server error")
+    bool from_server = false;
+    std::string message;
+
+    // unavailable, read/write timeout, read/write failure, cas_write_unknown
+    std::optional<consistency> consistency_level;
+    std::int32_t received = 0;      // replicas that answered / acknowledged
+    std::int32_t required = 0;      // <required> (unavailable) or <blockfor>
+    std::int32_t alive = 0;         // unavailable
+    std::string write_type;         // write timeout / failure: SIMPLE, BATCH, CAS, ...
+    bool data_present = false;      // read timeout / failure
+    std::int32_t num_failures = 0;  // read/write failure (v5: size of the reason map)
+    std::vector<std::pair<protocol::inet_address, std::uint16_t>> reasons;  // v5 failures
+    std::int16_t contentions = 0;  // v5 write timeout of CAS
+
+    std::string keyspace;                 // already_exists, function_failure
+    std::string table;                    // already_exists (empty for a keyspace)
+    std::string function;                 // function_failure
+    std::vector<std::string> arg_types;   // function_failure
+    protocol::byte_buffer unprepared_id;  // unprepared
+
+    void clear() { *this = diagnostics{}; }
+};
+
+// Decodes the body of an ERROR message (after any tracing/warning/payload prefix) into
+// `diag`; returns the server error code, or a codec error for a malformed body (then
+// `diag` holds what could be read).
+std::error_code decode_error_body(protocol::bytes_view body, protocol_version version,
+                                  diagnostics& diag);
+
+}  // namespace cql
+
+template <>
+struct std::is_error_code_enum<cql::errc> : std::true_type {};
+template <>
+struct std::is_error_code_enum<cql::server_errc> : std::true_type {};

@@ -1,0 +1,236 @@
+#include "cql/error.hpp"
+
+#include <string>
+
+namespace cql {
+namespace {
+
+class client_category_impl final : public std::error_category {
+  public:
+    const char* name() const noexcept override { return "cql.client"; }
+    std::string message(int ev) const override {
+        switch (static_cast<errc>(ev)) {
+            case errc::ok:
+                return "success";
+            case errc::connection_closed:
+                return "connection closed by the peer";
+            case errc::timed_out:
+                return "operation timed out";
+            case errc::no_stream_available:
+                return "no stream id available on the connection (too many requests in flight)";
+            case errc::protocol_negotiation_failed:
+                return "protocol version negotiation failed";
+            case errc::authentication_failed:
+                return "authentication failed";
+            case errc::resolution_failed:
+                return "host name resolution failed";
+            case errc::host_unreachable:
+                return "host unreachable (TCP connect failed)";
+            case errc::tls_handshake_failed:
+                return "TLS handshake failed";
+            case errc::connection_defunct:
+                return "connection is defunct";
+            case errc::not_connected:
+                return "connection is not ready";
+            case errc::unexpected_response:
+                return "unexpected response from the server";
+            case errc::bad_bind_value:
+                return "value cannot be bound";
+            case errc::request_too_large:
+                return "request too large";
+            case errc::heartbeat_failed:
+                return "heartbeat got no answer in time";
+            case errc::compression_not_available:
+                return "the requested compression is not offered by the server";
+            case errc::internal_error:
+                return "internal driver error";
+        }
+        return "unknown cql.client error " + std::to_string(ev);
+    }
+};
+
+class server_category_impl final : public std::error_category {
+  public:
+    const char* name() const noexcept override { return "cql.server"; }
+    std::string message(int ev) const override {
+        switch (static_cast<server_errc>(ev)) {
+            case server_errc::server_error:
+                return "server error";
+            case server_errc::protocol_error:
+                return "protocol error";
+            case server_errc::bad_credentials:
+                return "bad credentials";
+            case server_errc::unavailable:
+                return "unavailable";
+            case server_errc::overloaded:
+                return "overloaded";
+            case server_errc::is_bootstrapping:
+                return "is bootstrapping";
+            case server_errc::truncate_error:
+                return "truncate error";
+            case server_errc::write_timeout:
+                return "write timeout";
+            case server_errc::read_timeout:
+                return "read timeout";
+            case server_errc::read_failure:
+                return "read failure";
+            case server_errc::function_failure:
+                return "function failure";
+            case server_errc::write_failure:
+                return "write failure";
+            case server_errc::cdc_write_failure:
+                return "CDC write failure";
+            case server_errc::cas_write_unknown:
+                return "CAS write unknown";
+            case server_errc::syntax_error:
+                return "syntax error";
+            case server_errc::unauthorized:
+                return "unauthorized";
+            case server_errc::invalid:
+                return "invalid query";
+            case server_errc::config_error:
+                return "configuration error";
+            case server_errc::already_exists:
+                return "already exists";
+            case server_errc::unprepared:
+                return "unprepared";
+        }
+        return "unknown server error code " + std::to_string(ev);
+    }
+};
+
+}  // namespace
+
+const std::error_category& client_category() noexcept {
+    static const client_category_impl c;
+    return c;
+}
+
+const std::error_category& server_category() noexcept {
+    static const server_category_impl c;
+    return c;
+}
+
+std::error_code server_error_code(std::int32_t cql_code) noexcept {
+    if (cql_code == 0) return server_errc::server_error;
+    return {cql_code, server_category()};
+}
+
+bool is_connection_error(std::error_code ec) noexcept {
+    if (!ec) return false;
+    if (ec.category() == protocol::codec_category()) return true;
+    if (ec.category() == client_category()) {
+        switch (static_cast<errc>(ec.value())) {
+            case errc::connection_closed:
+            case errc::connection_defunct:
+            case errc::heartbeat_failed:
+            case errc::not_connected:
+            case errc::host_unreachable:
+            case errc::resolution_failed:
+            case errc::tls_handshake_failed:
+                return true;
+            default:
+                return false;
+        }
+    }
+    return ec.category() == std::system_category() || ec.category() == std::generic_category();
+}
+
+std::error_code decode_error_body(protocol::bytes_view body, protocol_version version,
+                                  diagnostics& diag) {
+    diag.clear();
+    protocol::byte_reader r(body);
+    diag.from_server = true;
+    diag.code = r.i32();
+    diag.message = std::string(r.string());
+    if (!r.ok()) return r.error();
+
+    auto read_cl = [&] {
+        auto cl = r.u16();
+        if (r.ok() && !protocol::is_valid_consistency(cl))
+            r.fail(protocol::codec_errc::invalid_value);
+        if (r.ok()) diag.consistency_level = static_cast<consistency>(cl);
+    };
+    auto read_failures = [&] {
+        if (version >= protocol_version::v5) {
+            auto n = r.i32();
+            if (n < 0) {
+                r.fail(protocol::codec_errc::invalid_length);
+                return;
+            }
+            // every entry needs at least 1 + 4 + 2 bytes
+            if (!r.plausible_count(static_cast<std::size_t>(n), 7)) return;
+            diag.num_failures = n;
+            for (std::int32_t i = 0; i < n && r.ok(); ++i) {
+                auto addr = r.inetaddr();
+                auto reason = r.u16();
+                diag.reasons.emplace_back(addr, reason);
+            }
+        } else {
+            diag.num_failures = r.i32();
+        }
+    };
+
+    switch (diag.code) {
+        case 0x1000:  // unavailable
+            read_cl();
+            diag.required = r.i32();
+            diag.alive = r.i32();
+            break;
+        case 0x1100:  // write timeout
+            read_cl();
+            diag.received = r.i32();
+            diag.required = r.i32();
+            diag.write_type = std::string(r.string());
+            if (version >= protocol_version::v5 && diag.write_type == "CAS" && r.remaining() >= 2)
+                diag.contentions = r.i16();
+            break;
+        case 0x1200:  // read timeout
+            read_cl();
+            diag.received = r.i32();
+            diag.required = r.i32();
+            diag.data_present = r.u8() != 0;
+            break;
+        case 0x1300:  // read failure
+            read_cl();
+            diag.received = r.i32();
+            diag.required = r.i32();
+            read_failures();
+            diag.data_present = r.u8() != 0;
+            break;
+        case 0x1400:  // function failure
+            diag.keyspace = std::string(r.string());
+            diag.function = std::string(r.string());
+            for (auto t : r.string_list())
+                diag.arg_types.emplace_back(t);
+            break;
+        case 0x1500:  // write failure
+            read_cl();
+            diag.received = r.i32();
+            diag.required = r.i32();
+            read_failures();
+            diag.write_type = std::string(r.string());
+            break;
+        case 0x1700:  // cas write unknown
+            read_cl();
+            diag.received = r.i32();
+            diag.required = r.i32();
+            break;
+        case 0x2400:  // already exists
+            diag.keyspace = std::string(r.string());
+            diag.table = std::string(r.string());
+            break;
+        case 0x2500: {  // unprepared
+            auto id = r.short_bytes();
+            diag.unprepared_id.assign(id.begin(), id.end());
+            break;
+        }
+        default:
+            break;
+    }
+    // A body may carry more than this version describes; the rest is ignored (spec 1).
+    if (!r.ok()) return r.error();
+    return server_error_code(diag.code);
+}
+
+}  // namespace cql

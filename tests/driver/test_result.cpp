@@ -1,0 +1,168 @@
+// cql::result: rows as views into the response frame, typed access, paging state; and a
+// statement executed over a real connection.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+
+#include <boost/asio/io_context.hpp>
+
+#include "cql/result.hpp"
+#include "cql/statement.hpp"
+#include "detail/connection.hpp"
+#include "fake_server.hpp"
+
+using namespace cql;
+namespace p = cql::protocol;
+using p::byte_buffer;
+
+namespace {
+
+response make_response(const byte_buffer& frame) {
+    auto s = p::split_frame(frame);
+    REQUIRE(s.consumed == frame.size());
+    response r;
+    auto ec = r.assign(s.frame.header, byte_buffer(s.frame.body.begin(), s.frame.body.end()));
+    (void)ec;
+    return r;
+}
+
+byte_buffer rows_frame(bool more_pages) {
+    p::result_metadata m;
+    m.column_count = 3;
+    m.global_tables_spec = true;
+    m.global_spec = {"ks", "t"};
+    m.columns = {{"ks", "t", "k", p::data_type(p::type_id::int_)},
+                 {"ks", "t", "v", p::data_type(p::type_id::varchar)},
+                 {"ks", "t", "d", p::data_type(p::type_id::double_)}};
+    static const byte_buffer state = {0x01, 0x02};
+    if (more_pages) m.paging_state = p::bytes_view(state);
+    byte_buffer out;
+    auto at = p::begin_response_frame(out, p::protocol_version::v4, 3, p::opcode::result);
+    p::rows_result_writer w(out, p::protocol_version::v4, m);
+    const byte_buffer one = {0, 0, 0, 1}, two = {0, 0, 0, 2};
+    const byte_buffer one_and_half = {0x3F, 0xF8, 0, 0, 0, 0, 0, 0};  // 1.5
+    w.add_cell(p::bytes_view(one));
+    w.add_cell(p::as_bytes("a"));
+    w.add_cell(p::bytes_view(one_and_half));
+    w.add_cell(p::bytes_view(two));
+    w.add_null();
+    w.add_null();
+    REQUIRE_FALSE(w.finish());
+    p::end_response_frame(out, at);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("rows: iteration, as<>, get<> by index and name, nulls") {
+    result r;
+    REQUIRE_FALSE(result::from_response(make_response(rows_frame(false)), r));
+    CHECK(r.type() == result::kind::rows);
+    CHECK(r.size() == 2);
+    CHECK(r.column_count() == 3);
+    CHECK_FALSE(r.has_more_pages());
+    CHECK(r.metadata().columns[1].name == "v");
+
+    std::vector<std::int32_t> keys;
+    for (row_view row : r)
+        keys.push_back(row.get<std::int32_t>(0));
+    CHECK(keys == std::vector<std::int32_t>{1, 2});
+
+    auto first = r.front();
+    auto [k, v, d] = first.as<std::int32_t, std::string_view, double>();
+    CHECK(k == 1);
+    CHECK(v == "a");
+    CHECK(d == 1.5);
+    CHECK(first.get<std::string>("v") == "a");
+    CHECK(first.index_of("d") == 2);
+    CHECK(first.index_of("nope") == 3);
+
+    auto second = *std::next(r.begin());
+    CHECK_FALSE(second.get<std::optional<std::string_view>>(1));
+    CHECK_FALSE(second.get<std::optional<double>>(2));
+    CHECK(second.get<std::optional<std::int32_t>>(0) == 2);
+
+    // Type mismatches and nulls into plain types are errors, not garbage.
+    std::int64_t wide = 0;
+    CHECK(first.try_get(0, wide) == p::codec_errc::value_type_mismatch);  // int is not bigint
+    std::string_view text;
+    CHECK(second.try_get(1, text) == p::codec_errc::value_type_mismatch);  // null
+    CHECK(first.try_get(7, text) == errc::bad_bind_value);
+    CHECK_THROWS_AS(second.get<std::string_view>(1), boost::system::system_error);
+
+    // Moving the result keeps the views valid.
+    result moved = std::move(r);
+    CHECK(moved.front().get<std::string_view>(1) == "a");
+}
+
+TEST_CASE("paging state of a page with more to come") {
+    result r;
+    REQUIRE_FALSE(result::from_response(make_response(rows_frame(true)), r));
+    CHECK(r.has_more_pages());
+    REQUIRE(r.paging_state());
+    CHECK(byte_buffer(r.paging_state()->begin(), r.paging_state()->end()) ==
+          byte_buffer{0x01, 0x02});
+    // It feeds the next statement.
+    statement next("SELECT * FROM ks.t");
+    next.paging_state(*r.paging_state());
+    CHECK(next.paging_state()->size() == 2);
+}
+
+TEST_CASE("other result kinds and errors") {
+    byte_buffer f;
+    p::encode_response_frame(f, p::protocol_version::v4, 1, p::set_keyspace_result{"ks1"});
+    result r;
+    REQUIRE_FALSE(result::from_response(make_response(f), r));
+    CHECK(r.type() == result::kind::set_keyspace);
+    CHECK(r.keyspace() == "ks1");
+    CHECK(r.empty());
+
+    f.clear();
+    p::encode_response_frame(f, p::protocol_version::v4, 1, p::void_result{});
+    REQUIRE_FALSE(result::from_response(make_response(f), r));
+    CHECK(r.type() == result::kind::void_);
+
+    f.clear();
+    p::error_response e;
+    e.code = p::error_code::syntax_error;
+    e.message = "line 1:0";
+    p::encode_response_frame(f, p::protocol_version::v4, 1, e);
+    CHECK(result::from_response(make_response(f), r) == server_errc::syntax_error);
+
+    f.clear();
+    p::encode_response_frame(f, p::protocol_version::v4, 1, p::ready_response{});
+    CHECK(result::from_response(make_response(f), r) == errc::unexpected_response);
+}
+
+TEST_CASE("a statement executed over a connection") {
+    using namespace std::chrono_literals;
+    cql::test::fake_server server;
+    boost::asio::io_context io;
+    cql::connection_config cfg;
+    cfg.port = server.port();
+    cfg.heartbeat_interval = 0ms;
+    auto c = cql::detail::connection::create(io.get_executor(), cfg);
+    bool ready = false;
+    c->async_connect([&](error_code ec) { ready = !ec; });
+    while (!ready && io.run_one_for(5s)) {
+    }
+    REQUIRE(ready);
+
+    statement s("USE ks2", 1);
+    s.consistency(consistency::quorum);
+    byte_buffer frame;
+    REQUIRE_FALSE(s.encode_query_frame(frame, c->version()));
+    result r;
+    bool done = false;
+    c->async_send_frame(std::move(frame), [&](error_code ec, response resp) {
+        CHECK_FALSE(ec);
+        CHECK_FALSE(result::from_response(std::move(resp), r));
+        done = true;
+    });
+    while (!done && io.run_one_for(5s)) {
+    }
+    REQUIRE(done);
+    CHECK(r.type() == result::kind::set_keyspace);
+    CHECK(r.keyspace() == "USE ks2");  // the fake server echoes the query text
+    c->close();
+}
