@@ -261,7 +261,7 @@ TEST_CASE("many concurrent requests on one connection get their own answers") {
     std::vector<std::string> texts(n), got(n);
     int ok = 0;
     for (int i = 0; i < n; ++i) {
-        texts[static_cast<std::size_t>(i)] = "q" + std::to_string(i);
+        texts[static_cast<std::size_t>(i)] = std::string("q").append(std::to_string(i));
         c->async_request(query(texts[static_cast<std::size_t>(i)]),
                          [&, i](std::error_code ec, response r) {
                              if (!ec) ++ok;
