@@ -1,0 +1,77 @@
+// The one-direction stream decoder: input = [control][stream bytes]. Control bit 0: the
+// server side; bits 1-2: compression choice (automatic, none, lz4, automatic); bits 3-7
+// seed the piece sizes. Every frame is decoded as a request or response. Fed whole and in
+// pieces, the decoder must give the same frames, the same error and the same error offset.
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "cql/protocol/requests.hpp"
+#include "cql/protocol/responses.hpp"
+#include "cql/protocol/stream_decoder.hpp"
+#include "fuzz_common.hpp"
+
+using namespace cql::protocol;
+using cql::fuzz::hash_bytes;
+
+namespace {
+
+struct result {
+    std::vector<std::uint64_t> frames;  // hash of offset, envelope and body
+    std::error_code error;
+    std::size_t error_offset = 0;
+};
+
+result run(bytes_view in, stream_side side, compression_choice c, std::uint8_t seed, bool whole) {
+    result out;
+    stream_decoder d(side, c, 1u << 20);
+    decoded_request req;
+    response resp;
+    auto on_frame = [&](const stream_frame& f) {
+        auto h = hash_bytes(f.envelope.data(), f.envelope.size(), f.offset * 31 + f.payload_offset);
+        h = hash_bytes(f.frame.body.data(), f.frame.body.size(), h);
+        out.frames.push_back(h);
+        CQL_FUZZ_CHECK(f.frame.body.size() <= (1u << 20));
+        if (side == stream_side::client) {
+            (void)decode_request(f.frame, req);
+        } else {
+            body_prefix p;
+            (void)decode_response(f.frame, resp, p);
+        }
+    };
+    std::error_code ec;
+    if (whole) {
+        ec = d.feed(in, on_frame);
+    } else {
+        cql::fuzz::chunker chunks(seed);
+        for (std::size_t pos = 0; pos < in.size() && !ec;) {
+            auto n = chunks.next();
+            if (n > in.size() - pos) n = in.size() - pos;
+            ec = d.feed(in.subspan(pos, n), on_frame);
+            pos += n;
+        }
+    }
+    if (!ec) ec = d.finish();
+    CQL_FUZZ_CHECK(d.consumed() + d.buffered() <= in.size());
+    out.error = ec;
+    out.error_offset = ec ? d.error_offset() : 0;
+    CQL_FUZZ_CHECK(out.error_offset <= in.size());
+    return out;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    if (size < 1) return 0;
+    auto side = (data[0] & 1) ? stream_side::server : stream_side::client;
+    compression_choice choices[] = {compression_choice::automatic, compression_choice::none,
+                                    compression_choice::lz4, compression_choice::automatic};
+    auto c = choices[(data[0] >> 1) & 3];
+    bytes_view in(data + 1, size - 1);
+    auto a = run(in, side, c, data[0], true);
+    auto b = run(in, side, c, data[0], false);
+    CQL_FUZZ_CHECK(a.frames == b.frames);
+    CQL_FUZZ_CHECK(a.error == b.error);
+    CQL_FUZZ_CHECK(a.error_offset == b.error_offset);
+    return 0;
+}

@@ -1,0 +1,202 @@
+#pragma once
+// One direction of a CQL connection, decoded from its first byte: the bytes one side
+// sent, in order, in pieces of any size. Hands out every frame (envelope, in v5 terms)
+// with its body decompressed, and every v5 segment. cqldump, the golden fixture test
+// and the fuzzers use it; the driver and cqlsim may reuse it for their receive side.
+//
+// Rules (native_protocol_v4.spec section 2, v5.spec section 2.3):
+//
+// - The protocol version is the version byte of the first frame; every later frame must
+//   carry the same version (else invalid_value) and the direction bit of the side
+//   (else unexpected_direction).
+// - v3/v4: plain frames until the end. A frame whose header has the compression flag has
+//   a v4 LZ4 body ([int] length + LZ4 block, compression.hpp). Allowed unless the
+//   compression choice is `none`, or the side is the client, the choice is `automatic`
+//   and its STARTUP did not ask for COMPRESSION=lz4 (then unexpected_compression).
+// - v5: plain frames until the handshake completes, then segments (segment.hpp):
+//     server side: right after a READY or AUTHENTICATE frame (spec 2.3.1; the
+//       AUTH_CHALLENGE/AUTH_SUCCESS exchange that follows AUTHENTICATE is already framed
+//       in segments);
+//     client side: a single direction cannot see the server's answer to STARTUP, so
+//       after a STARTUP frame the next bytes are taken as a segment when they form a
+//       segment header whose CRC24 is valid for the compression in use, and as a plain
+//       frame otherwise (e.g. a second STARTUP after the server refused the first).
+//       A random frame header passes a CRC24 check with probability 2^-24.
+//   The compression flag of v5 frames is ignored, as the spec says.
+// - v5 segment compression: `none` and `lz4` force the layout. `automatic` takes it from
+//   the COMPRESSION option of STARTUP on the client side; on the server side, which
+//   cannot see STARTUP, it checks the CRC24 of the first segment header in both layouts
+//   (the 5-byte compressed header first, then the 3-byte one): only the right header
+//   size validates (a false match has probability 2^-24).
+//
+// Errors are sticky. error_offset() gives the stream offset of the plain frame, or of
+// the segment, where decoding failed (for a frame spread over several segments, the
+// segment where the failure was seen).
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+#include "cql/protocol/bytes.hpp"
+#include "cql/protocol/compression.hpp"
+#include "cql/protocol/frame.hpp"
+#include "cql/protocol/segment.hpp"
+#include "cql/protocol/version.hpp"
+
+namespace cql::protocol {
+
+// The side of the connection that sent the bytes.
+enum class stream_side : std::uint8_t { client, server };
+
+// How the decoder learns the v5 segment layout and whether v4 bodies may be compressed.
+enum class compression_choice : std::uint8_t { automatic, none, lz4 };
+
+// A frame as the decoder hands it out. Views are valid during the callback only.
+struct stream_frame {
+    // Stream offset of the plain frame; for a frame carried by segments, the offset of
+    // the segment it starts in.
+    std::size_t offset = 0;
+    // For a frame in a self-contained segment: its position in the segment's payload
+    // (after decompression). 0 otherwise.
+    std::size_t payload_offset = 0;
+    bool in_segments = false;  // carried by v5 segments
+    bool spread = false;       // gathered from several segments that are not self-contained
+    bool compressed = false;   // the body (v4) or the segment payload (v5) was LZ4
+    // Header and body ready for decode_request / decode_response: the body is
+    // decompressed. The header keeps the flags as they were on the wire.
+    frame_view frame;
+    // The whole envelope (header + body) as it was framed: for a v4 compressed frame the
+    // body is still compressed; in v5 it is the bytes of the (decompressed) segment payload.
+    bytes_view envelope;
+};
+
+// A v5 segment, for observers that want them (tests, cqldump -v).
+struct stream_segment {
+    std::size_t offset = 0;  // of its first header byte in the stream
+    compression_algorithm layout = compression_algorithm::none;
+    segment_header header;
+    bytes_view wire;     // header, payload and trailer as in the stream
+    bytes_view payload;  // after decompression (== the wire payload when not compressed)
+};
+
+class stream_decoder {
+  public:
+    explicit stream_decoder(stream_side from,
+                            compression_choice compression = compression_choice::automatic,
+                            std::uint32_t max_body_size = default_max_body_size) noexcept
+        : from_(from),
+          choice_(compression),
+          max_body_size_(max_body_size),
+          assembler_(max_body_size) {}
+
+    // Decodes what it can of `piece` (appended to what earlier calls left unfinished) and
+    // calls on_frame(const stream_frame&) for every complete frame, and
+    // on_segment(const stream_segment&) for every complete v5 segment, before its frames.
+    // Callbacks may return void or a std::error_code: a non-zero one stops decoding,
+    // becomes the sticky error, and error_offset() is the offset of that frame.
+    template <class OnFrame>
+    std::error_code feed(bytes_view piece, OnFrame&& on_frame) {
+        return feed(piece, std::forward<OnFrame>(on_frame), [](const stream_segment&) {});
+    }
+    template <class OnFrame, class OnSegment>
+    std::error_code feed(bytes_view piece, OnFrame&& on_frame, OnSegment&& on_segment) {
+        sink s;
+        s.frame_ctx = const_cast<void*>(static_cast<const void*>(std::addressof(on_frame)));
+        s.frame_fn = [](void* ctx, const stream_frame& f) -> std::error_code {
+            return invoke_callback(*static_cast<std::remove_reference_t<OnFrame>*>(ctx), f);
+        };
+        s.segment_ctx = const_cast<void*>(static_cast<const void*>(std::addressof(on_segment)));
+        s.segment_fn = [](void* ctx, const stream_segment& g) -> std::error_code {
+            return invoke_callback(*static_cast<std::remove_reference_t<OnSegment>*>(ctx), g);
+        };
+        return feed_impl(piece, s);
+    }
+
+    // At the end of the stream: truncated (with error_offset() at the unfinished frame or
+    // segment) when bytes are left over or a spread frame is incomplete; else the sticky
+    // error, if any.
+    std::error_code finish() noexcept;
+
+    std::error_code error() const noexcept { return error_; }
+    std::size_t error_offset() const noexcept { return error_offset_; }
+    // Bytes consumed by complete frames and segments.
+    std::size_t consumed() const noexcept { return base_; }
+    // Bytes held back, waiting for the rest of a frame or segment.
+    std::size_t buffered() const noexcept { return buffer_.size(); }
+
+    stream_side side() const noexcept { return from_; }
+    // The connection's version, once the first frame header is seen.
+    std::optional<protocol_version> version() const noexcept { return version_; }
+    // Stream offset of the first segment, once the v5 switch happened.
+    std::optional<std::size_t> segments_start() const noexcept { return segments_start_; }
+    bool in_segments() const noexcept { return phase_ == phase::segments; }
+    // The segment layout in use (meaningful once in_segments() and the layout is known).
+    compression_algorithm segment_layout() const noexcept { return layout_; }
+    // True when the client's STARTUP asked for COMPRESSION=lz4 (client side only).
+    bool startup_asked_lz4() const noexcept { return startup_lz4_; }
+    std::size_t frames() const noexcept { return frames_; }
+    std::size_t segments() const noexcept { return segments_; }
+
+  private:
+    struct sink {
+        void* frame_ctx = nullptr;
+        std::error_code (*frame_fn)(void*, const stream_frame&) = nullptr;
+        void* segment_ctx = nullptr;
+        std::error_code (*segment_fn)(void*, const stream_segment&) = nullptr;
+    };
+    template <class F, class Arg>
+    static std::error_code invoke_callback(F& f, const Arg& a) {
+        using result = std::invoke_result_t<F&, const Arg&>;
+        if constexpr (std::is_void_v<result>) {
+            f(a);
+            return {};
+        } else {
+            return std::error_code(f(a));
+        }
+    }
+
+    enum class phase : std::uint8_t { frames, segments };
+
+    std::error_code feed_impl(bytes_view piece, const sink& s);
+    // Decodes complete units at the front of `data` (which starts at stream offset base_);
+    // returns the bytes used, or sets error_.
+    std::size_t process(bytes_view data, const sink& s);
+    // One plain frame; false on error.
+    bool plain_frame(const frame_split& split, std::size_t offset, const sink& s);
+    // Checks version and direction of a frame header.
+    std::error_code check_header(const frame_header& h);
+    std::error_code fail(std::error_code ec, std::size_t offset) noexcept;
+    void enter_segments(std::size_t offset) noexcept;
+
+    stream_side from_;
+    compression_choice choice_;
+    std::uint32_t max_body_size_;
+
+    phase phase_ = phase::frames;
+    bool probe_segment_ = false;  // client side: next bytes may start segments
+    bool layout_known_ = false;
+    compression_algorithm layout_ = compression_algorithm::none;
+    bool startup_seen_ = false;
+    bool startup_lz4_ = false;
+    std::optional<protocol_version> version_;
+    std::optional<std::size_t> segments_start_;
+
+    segment_decoder segments_decoder_;
+    frame_assembler assembler_;
+    std::size_t spread_offset_ = 0;  // segment where the frame being gathered began
+
+    byte_buffer buffer_;    // unfinished frame or segment
+    byte_buffer inflated_;  // v4 decompressed body
+    std::size_t base_ = 0;  // stream offset of buffer_[0] (== bytes consumed)
+
+    std::error_code error_;
+    std::size_t error_offset_ = 0;
+    std::size_t frames_ = 0;
+    std::size_t segments_ = 0;
+};
+
+}  // namespace cql::protocol
