@@ -8,7 +8,7 @@ packages=(
   libboost1.81-dev libssl-dev liblz4-dev zlib1g-dev
   catch2 libbenchmark-dev
   clang clang-format libclang-rt-14-dev
-  python3-cassandra openssl
+  python3-cassandra python3-lz4 openssl
 )
 
 missing=()

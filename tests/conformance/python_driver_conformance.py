@@ -1,0 +1,239 @@
+#!/usr/bin/python3
+"""The DataStax Python driver against a 3-node cqlsim, with protocol v4 and v5.
+
+Usage: python_driver_conformance.py PATH/TO/cqlsim
+
+Starts cqlsim on 127.0.0.1, 127.0.0.2 and 127.0.0.3 (one port, chosen free on all
+three at run time) with password authentication, then for each protocol version:
+discovers the nodes, creates a keyspace and tables, inserts and reads with prepared
+statements, pages through 10,000 rows, runs a batch and a lightweight transaction, and
+checks the errors for a bad query, an unknown table and a wrong password.
+Exit status 0 on success.
+"""
+
+import logging
+import socket
+import subprocess
+import sys
+import time
+import uuid
+
+from cassandra import AuthenticationFailed, InvalidRequest
+from cassandra.protocol import SyntaxException
+from cassandra.auth import PlainTextAuthProvider
+from cassandra.cluster import Cluster, NoHostAvailable
+from cassandra.concurrent import execute_concurrent_with_args
+from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
+from cassandra.query import BatchStatement, SimpleStatement
+
+ADDRESSES = ["127.0.0.1", "127.0.0.2", "127.0.0.3"]
+USER, PASSWORD = "conformance", "s3cret"
+
+
+def free_port():
+    """A port that is free on every address (loopback only)."""
+    for _ in range(50):
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        probe.close()
+        ok = True
+        for a in ADDRESSES:
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind((a, port))
+            except OSError:
+                ok = False
+            finally:
+                s.close()
+        if ok:
+            return port
+    raise RuntimeError("no free port on 127.0.0.1-3")
+
+
+def start_cqlsim(binary, port):
+    proc = subprocess.Popen(
+        [binary, "--nodes", "3", "--base-address", ADDRESSES[0], "--port", str(port),
+         "--vnodes", "8", "--auth", "%s:%s" % (USER, PASSWORD)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 20
+    lines = []
+    while time.time() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line.rstrip())
+        if line.strip() == "ready":
+            return proc
+    proc.kill()
+    raise RuntimeError("cqlsim did not start:\n" + "\n".join(lines))
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+    print("  ok:", what)
+
+
+def expect_error(exc_type, fn, what):
+    try:
+        fn()
+    except exc_type as e:
+        print("  ok: %s (%s: %s)" % (what, type(e).__name__, str(e)[:100]))
+        return e
+    raise AssertionError("%s: no %s raised" % (what, exc_type.__name__))
+
+
+def make_cluster(port, version, password=PASSWORD, compression=False):
+    return Cluster(ADDRESSES[:1], port=port, protocol_version=version, compression=compression,
+                   auth_provider=PlainTextAuthProvider(USER, password),
+                   load_balancing_policy=TokenAwarePolicy(
+                       DCAwareRoundRobinPolicy(local_dc="dc1")),
+                   connect_timeout=5, control_connection_timeout=5)
+
+
+def scenario(port, version, compression=False):
+    print("protocol v%d%s" % (version, " with " + compression if compression else ""))
+    cluster = make_cluster(port, version, compression=compression)
+    session = cluster.connect()
+    try:
+        check(cluster.protocol_version == version, "connected with v%d" % version)
+        hosts = sorted(h.address for h in cluster.metadata.all_hosts())
+        check(hosts == ADDRESSES, "discovered all nodes: %s" % hosts)
+        deadline = time.time() + 10
+        while time.time() < deadline and not all(
+                h.is_up for h in cluster.metadata.all_hosts()):
+            time.sleep(0.1)
+        check(all(h.is_up for h in cluster.metadata.all_hosts()), "all nodes up")
+        deadline = time.time() + 10  # the driver opens the other pools in the background
+        while time.time() < deadline and len(session.get_pools()) < 3:
+            time.sleep(0.1)
+        pools = sorted(p.host.address for p in session.get_pools())
+        check(pools == ADDRESSES, "a pool to every node: %s" % pools)
+
+        ks = "conf_v%d%s" % (version, "_" + compression if compression else "")
+        session.execute("CREATE KEYSPACE %s WITH replication = "
+                        "{'class': 'NetworkTopologyStrategy', 'dc1': 3}" % ks)
+        session.execute("CREATE TABLE %s.users (id uuid PRIMARY KEY, name text, age int, "
+                        "tags set<text>)" % ks)
+        session.execute("CREATE TABLE %s.wide (p int, c int, v text, PRIMARY KEY (p, c))" % ks)
+        check(ks in cluster.metadata.keyspaces, "schema metadata sees the keyspace")
+        check("users" in cluster.metadata.keyspaces[ks].tables, "schema metadata sees the table")
+        session.set_keyspace(ks)
+
+        # Prepared insert and read back.
+        ins = session.prepare("INSERT INTO users (id, name, age, tags) VALUES (?, ?, ?, ?)")
+        sel = session.prepare("SELECT name, age, tags FROM users WHERE id = ?")
+        ids = [uuid.uuid4() for _ in range(20)]
+        for i, u in enumerate(ids):
+            session.execute(ins, (u, "user%d" % i, 20 + i, {"a", "t%d" % i}))
+        row = session.execute(sel, (ids[7],)).one()
+        check(row.name == "user7" and row.age == 27 and row.tags == {"a", "t7"},
+              "prepared insert then prepared select: %r" % (row,))
+        check(session.execute(sel, (uuid.uuid4(),)).one() is None, "missing row gives no row")
+
+        # 10,000 rows, paged.
+        ins_wide = session.prepare("INSERT INTO wide (p, c, v) VALUES (?, ?, ?)")
+        results = execute_concurrent_with_args(
+            session, ins_wide, [(1, i, "v%d" % i) for i in range(10000)], concurrency=100)
+        check(all(ok for ok, _ in results), "10,000 concurrent prepared inserts")
+        stmt = SimpleStatement("SELECT c, v FROM wide WHERE p = 1", fetch_size=1000)
+        rs = session.execute(stmt)
+        check(rs.has_more_pages, "first page says more pages follow")
+        seen = [r.c for r in rs]
+        check(seen == list(range(10000)), "paged through 10,000 rows in clustering order")
+        sel_page = session.prepare("SELECT c FROM wide WHERE p = ?")
+        sel_page.fetch_size = 333
+        pages = 0
+        rs = session.execute(sel_page, (1,))
+        count = 0
+        while True:
+            count += len(rs.current_rows)
+            pages += 1
+            if not rs.has_more_pages:
+                break
+            rs.fetch_next_page()
+        check(count == 10000 and pages == 31, "prepared paging: %d rows in %d pages" %
+              (count, pages))
+        check(session.execute("SELECT COUNT(*) FROM wide WHERE p = 1").one()[0] == 10000,
+              "COUNT(*) is 10,000")
+
+        # Batch.
+        batch = BatchStatement()
+        for i in range(5):
+            batch.add(ins_wide, (2, i, "b%d" % i))
+        batch.add(SimpleStatement("DELETE FROM wide WHERE p = 2 AND c = 0"))
+        session.execute(batch)
+        rows = list(session.execute("SELECT c, v FROM wide WHERE p = 2"))
+        check([(r.c, r.v) for r in rows] == [(i, "b%d" % i) for i in range(1, 5)],
+              "logged batch of prepared and simple statements")
+
+        # Lightweight transaction.
+        lwt = session.prepare("INSERT INTO wide (p, c, v) VALUES (?, ?, ?) IF NOT EXISTS")
+        r1 = session.execute(lwt, (3, 1, "first"))
+        check(r1.was_applied, "LWT applied on a new row")
+        r2 = session.execute(lwt, (3, 1, "second"))
+        check(not r2.was_applied and r2.one().v == "first",
+              "LWT not applied on an existing row, returns it")
+        r3 = session.execute("UPDATE wide SET v = 'third' WHERE p = 3 AND c = 1 IF v = 'first'")
+        check(r3.was_applied, "conditional update applied")
+        check(session.execute("SELECT v FROM wide WHERE p = 3 AND c = 1").one().v == "third",
+              "conditional update visible")
+
+        # Errors.
+        expect_error(SyntaxException, lambda: session.execute("SELEC * FROM wide"),
+                     "syntax error for a bad query")
+        expect_error(InvalidRequest, lambda: session.execute("SELECT * FROM no_such_table"),
+                     "invalid request for an unknown table")
+        expect_error(InvalidRequest,
+                     lambda: session.execute("INSERT INTO wide (p, c, v) VALUES ('x', 1, 'y')"),
+                     "invalid request for a value of the wrong type")
+        session.execute("DROP KEYSPACE %s" % ks)
+    finally:
+        cluster.shutdown()
+
+    bad = make_cluster(port, version, password="wrong")
+    quiet = logging.getLogger("cassandra")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)  # the driver logs the expected failure loudly
+    try:
+        e = expect_error(NoHostAvailable, bad.connect, "wrong password refused")
+    finally:
+        quiet.setLevel(level)
+    errors = list(e.errors.values())
+    check(any(isinstance(x, AuthenticationFailed) and "and/or password are incorrect" in str(x)
+              for x in errors), "the cause is AuthenticationFailed with Cassandra's message")
+    bad.shutdown()
+
+
+def main():
+    if len(sys.argv) != 2:
+        print(__doc__)
+        return 2
+    logging.basicConfig(level=logging.WARNING)
+    import warnings
+    warnings.simplefilter("ignore", DeprecationWarning)
+    port = free_port()
+    proc = start_cqlsim(sys.argv[1], port)
+    try:
+        for version in (4, 5):
+            scenario(port, version)
+        # LZ4: v4 compresses frame bodies, v5 compresses segments (needs python3-lz4).
+        scenario(port, 5, compression="lz4")
+    finally:
+        proc.terminate()
+        try:
+            rc = proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+    if rc != 0:
+        print("cqlsim exited with status %d" % rc)
+        return 1
+    print("all conformance checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
