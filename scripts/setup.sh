@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential g++ cmake ninja-build pkg-config ccache
   libboost1.81-dev libssl-dev liblz4-dev zlib1g-dev
-  catch2 libbenchmark-dev
+  catch2 libbenchmark-dev doxygen
   clang clang-format libclang-rt-14-dev
   python3-cassandra python3-lz4 openssl
 )

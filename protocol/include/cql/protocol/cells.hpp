@@ -46,43 +46,55 @@
 
 namespace cql::protocol {
 
-// Whole-string checks used by the codecs (strict UTF-8: no overlong forms, surrogates
-// or code points above U+10FFFF).
+/// Whole-string checks used by the codecs (strict UTF-8: no overlong forms, surrogates
+/// or code points above U+10FFFF).
 bool is_valid_utf8(bytes_view b) noexcept;
+/// True when every byte is 7-bit ASCII.
 bool is_valid_ascii(bytes_view b) noexcept;
 
+/// date: days since 1970-01-01, stored as the wire's unsigned value with 2^31 at the epoch.
 struct cql_date {
+    /// The wire value of 1970-01-01.
     static constexpr std::uint32_t epoch = std::uint32_t{1} << 31;
-    std::uint32_t days = epoch;  // as on the wire: 2^31 is 1970-01-01
+    std::uint32_t days = epoch;  ///< as on the wire: 2^31 is 1970-01-01
 
+    /// The date `d` days after (negative: before) 1970-01-01.
     static constexpr cql_date from_days_since_epoch(std::int32_t d) noexcept {
         return {static_cast<std::uint32_t>(static_cast<std::int64_t>(d) + epoch)};
     }
+    /// Days after (negative: before) 1970-01-01.
     constexpr std::int64_t days_since_epoch() const noexcept {
         return static_cast<std::int64_t>(days) - epoch;
     }
+    /// The date of a std::chrono day.
     static constexpr cql_date from(std::chrono::sys_days d) noexcept {
         return from_days_since_epoch(static_cast<std::int32_t>(d.time_since_epoch().count()));
     }
+    /// As a std::chrono day.
     constexpr std::chrono::sys_days to_sys_days() const noexcept {
         return std::chrono::sys_days{std::chrono::days{days_since_epoch()}};
     }
     friend constexpr bool operator==(cql_date, cql_date) = default;
 };
 
+/// time: nanoseconds since midnight, 0 to max.
 struct cql_time {
+    /// The last nanosecond of a day.
     static constexpr std::int64_t max = 86399999999999;
-    std::int64_t nanoseconds = 0;  // since midnight
+    std::int64_t nanoseconds = 0;  ///< since midnight
     friend constexpr bool operator==(cql_time, cql_time) = default;
 };
 
+/// timestamp: milliseconds since the Unix epoch (negative before it).
 struct cql_timestamp {
-    std::int64_t milliseconds = 0;  // since 1970-01-01T00:00:00Z
+    std::int64_t milliseconds = 0;  ///< since 1970-01-01T00:00:00Z
 
+    /// The timestamp of a std::chrono time point.
     static constexpr cql_timestamp from(
         std::chrono::sys_time<std::chrono::milliseconds> t) noexcept {
         return {t.time_since_epoch().count()};
     }
+    /// As a std::chrono time point.
     constexpr std::chrono::sys_time<std::chrono::milliseconds> to_time_point() const noexcept {
         return std::chrono::sys_time<std::chrono::milliseconds>{
             std::chrono::milliseconds{milliseconds}};
@@ -90,15 +102,20 @@ struct cql_timestamp {
     friend constexpr bool operator==(cql_timestamp, cql_timestamp) = default;
 };
 
+/// varint: two's-complement big-endian bytes, a view into the cell.
 struct varint_view {
+    /// The integer's bytes.
     bytes_view bytes;
     friend bool operator==(const varint_view& a, const varint_view& b) noexcept {
         return std::equal(a.bytes.begin(), a.bytes.end(), b.bytes.begin(), b.bytes.end());
     }
 };
 
+/// decimal: unscaled * 10^-scale, a view into the cell.
 struct decimal_view {
+    /// Decimal digits after the point.
     std::int32_t scale = 0;
+    /// The unscaled integer as varint bytes.
     bytes_view unscaled;
     friend bool operator==(const decimal_view& a, const decimal_view& b) noexcept {
         return a.scale == b.scale && varint_view{a.unscaled} == varint_view{b.unscaled};
@@ -144,9 +161,13 @@ struct fixed_int_codec {
 
 }  // namespace detail
 
+/// The codec of C++ type T: `fixed_size` (cell bytes, 0 when variable), `accepts(type_id)`,
+/// `encode(byte_writer&, T)` and `decode(bytes_view, T&)`. Specialised for every type in
+/// the table at the top of cells.hpp.
 template <class T>
-struct cell_codec;  // specialised below for every supported C++ type
+struct cell_codec;
 
+/// @cond INTERNAL
 template <>
 struct cell_codec<std::int8_t> : detail::fixed_int_codec<std::int8_t, 1, type_id::tinyint> {};
 template <>
@@ -411,28 +432,30 @@ struct cell_codec<decimal_view> {
         return {};
     }
 };
+/// @endcond
 
+/// A C++ type with a cell_codec.
 template <class T>
 concept cell_type = requires {
     cell_codec<T>::fixed_size;
 };
 
-// True when a column of this type can be read into / written from T. A custom type
-// counts as the type its class names (DurationType in protocol v4); any other custom
-// type is only readable as bytes (bytes_view, byte_buffer). Call it once per column.
+/// True when a column of this type can be read into / written from T. A custom type
+/// counts as the type its class names (DurationType in protocol v4); any other custom
+/// type is only readable as bytes (bytes_view, byte_buffer). Call it once per column.
 template <cell_type T>
 inline bool cell_accepts(const data_type& t) {
     if (cell_codec<T>::accepts(t.id)) return true;
     return t.id == type_id::custom && cell_codec<T>::accepts(resolve_custom(t).id);
 }
 
-// The cell bytes alone (no length prefix). On error nothing is written.
+/// The cell bytes alone (no length prefix). On error nothing is written.
 template <cell_type T>
 inline std::error_code encode_cell(byte_writer& w, const T& v) {
     return cell_codec<T>::encode(w, v);
 }
 
-// The cell as a [value]: [int] length, then the bytes. On error nothing is written.
+/// The cell as a [value]: [int] length, then the bytes. On error nothing is written.
 template <cell_type T>
 inline std::error_code write_cell(byte_writer& w, const T& v) {
     if constexpr (cell_codec<T>::fixed_size != 0) {
@@ -461,18 +484,18 @@ inline std::error_code write_cell(byte_writer& w, const std::optional<T>& v) {
     return write_cell(w, *v);
 }
 
-// Decodes the bytes of a non-null cell. On error `out` is unspecified.
+/// Decodes the bytes of a non-null cell. On error `out` is unspecified.
 template <cell_type T>
 inline std::error_code decode_cell(bytes_view cell, T& out) {
     return cell_codec<T>::decode(cell, out);
 }
-// A null (or unset) cell is value_type_mismatch for a plain T.
+/// A null (or unset) cell is value_type_mismatch for a plain T.
 template <cell_type T>
 inline std::error_code decode_cell(const value_view& cell, T& out) {
     if (cell.state != value_view::kind::bytes) return detail::cell_mismatch();
     return cell_codec<T>::decode(cell.data, out);
 }
-// Null, unset, or Cassandra's empty value of a non-string type give nullopt.
+/// Null, unset, or Cassandra's empty value of a non-string type give nullopt.
 template <cell_type T>
 inline std::error_code decode_cell(const value_view& cell, std::optional<T>& out) {
     constexpr bool empty_is_value = std::is_same_v<T, std::string_view> ||
@@ -488,8 +511,8 @@ inline std::error_code decode_cell(const value_view& cell, std::optional<T>& out
     return {};
 }
 
-// Type-aware decoding: checks that T fits the column type, and for ascii columns that
-// the text is 7-bit.
+/// Type-aware decoding: checks that T fits the column type, and for ascii columns that
+/// the text is 7-bit.
 template <cell_type T>
 inline std::error_code decode_cell(const data_type& t, bytes_view cell, T& out) {
     if (!cell_accepts<T>(t)) return detail::cell_mismatch();

@@ -8,23 +8,23 @@ namespace cql::protocol {
 
 enum class codec_errc {
     ok = 0,
-    truncated,               // input ended before the structure was complete
-    body_too_large,          // a frame body length above the configured maximum
-    unsupported_version,     // a version byte we do not speak
-    unexpected_direction,    // a request where a response was expected, or the reverse
-    unknown_opcode,          // opcode byte not defined by the protocol
-    invalid_length,          // a negative or impossible length field
-    invalid_value,           // a field whose value is outside its domain
-    unknown_type,            // a type option id we do not know
-    type_nesting_too_deep,   // type descriptions nested beyond a sane depth
-    trailing_bytes,          // a message body longer than its contents
-    header_crc_mismatch,     // v5 segment header CRC24 mismatch
-    payload_crc_mismatch,    // v5 segment payload CRC32 mismatch
-    segment_too_large,       // a v5 segment payload above 128 KiB - 1
-    compression_failed,      // the compressor refused its input
-    decompression_failed,    // corrupt compressed data, or a size that does not match
-    unexpected_compression,  // a compressed frame or segment when none was negotiated
-    value_type_mismatch,     // a cell whose bytes do not fit the declared CQL type
+    truncated,               ///< input ended before the structure was complete
+    body_too_large,          ///< a frame body length above the configured maximum
+    unsupported_version,     ///< a version byte we do not speak
+    unexpected_direction,    ///< a request where a response was expected, or the reverse
+    unknown_opcode,          ///< opcode byte not defined by the protocol
+    invalid_length,          ///< a negative or impossible length field
+    invalid_value,           ///< a field whose value is outside its domain
+    unknown_type,            ///< a type option id we do not know
+    type_nesting_too_deep,   ///< type descriptions nested beyond a sane depth
+    trailing_bytes,          ///< a message body longer than its contents
+    header_crc_mismatch,     ///< v5 segment header CRC24 mismatch
+    payload_crc_mismatch,    ///< v5 segment payload CRC32 mismatch
+    segment_too_large,       ///< a v5 segment payload above 128 KiB - 1
+    compression_failed,      ///< the compressor refused its input
+    decompression_failed,    ///< corrupt compressed data, or a size that does not match
+    unexpected_compression,  ///< a compressed frame or segment when none was negotiated
+    value_type_mismatch,     ///< a cell whose bytes do not fit the declared CQL type
 };
 
 const std::error_category& codec_category() noexcept;

@@ -12,15 +12,15 @@
 
 namespace cql::protocol {
 
-// The two 64-bit halves of Cassandra's variant of MurmurHash3_x64_128.
+/// The two 64-bit halves of Cassandra's variant of MurmurHash3_x64_128.
 std::array<std::uint64_t, 2> cassandra_murmur3_128(bytes_view data,
                                                    std::uint64_t seed = 0) noexcept;
 
-// Token of a serialized partition key (for a composite key: the composite encoding).
+/// Token of a serialized partition key (for a composite key: the composite encoding).
 std::int64_t murmur3_token(bytes_view partition_key) noexcept;
 
-// Composite encoding of a multi-component partition key: for each component a 2-byte
-// big-endian length, the bytes, then a 0 byte. A single-component key is used as is.
+/// Composite encoding of a multi-component partition key: for each component a 2-byte
+/// big-endian length, the bytes, then a 0 byte. A single-component key is used as is.
 byte_buffer composite_partition_key(std::initializer_list<bytes_view> components);
 void append_composite_component(byte_buffer& out, bytes_view component);
 

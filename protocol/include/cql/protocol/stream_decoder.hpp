@@ -49,42 +49,45 @@
 
 namespace cql::protocol {
 
-// The side of the connection that sent the bytes.
+/// The side of the connection that sent the bytes.
 enum class stream_side : std::uint8_t { client, server };
 
-// How the decoder learns the v5 segment layout and whether v4 bodies may be compressed.
+/// How the decoder learns the v5 segment layout and whether v4 bodies may be compressed.
 enum class compression_choice : std::uint8_t { automatic, none, lz4 };
 
-// A frame as the decoder hands it out. Views are valid during the callback only.
+/// A frame as the decoder hands it out. Views are valid during the callback only.
 struct stream_frame {
-    // Stream offset of the plain frame; for a frame carried by segments, the offset of
-    // the segment it starts in.
+    /// Stream offset of the plain frame; for a frame carried by segments, the offset of
+    /// the segment it starts in.
     std::size_t offset = 0;
-    // For a frame in a self-contained segment: its position in the segment's payload
-    // (after decompression). 0 otherwise.
+    /// For a frame in a self-contained segment: its position in the segment's payload
+    /// (after decompression). 0 otherwise.
     std::size_t payload_offset = 0;
-    bool in_segments = false;  // carried by v5 segments
-    bool spread = false;       // gathered from several segments that are not self-contained
-    bool compressed = false;   // the body (v4) or the segment payload (v5) was LZ4
-    // Header and body ready for decode_request / decode_response: the body is
-    // decompressed. The header keeps the flags as they were on the wire.
+    bool in_segments = false;  ///< carried by v5 segments
+    bool spread = false;       ///< gathered from several segments that are not self-contained
+    bool compressed = false;   ///< the body (v4) or the segment payload (v5) was LZ4
+    /// Header and body ready for decode_request / decode_response: the body is
+    /// decompressed. The header keeps the flags as they were on the wire.
     frame_view frame;
-    // The whole envelope (header + body) as it was framed: for a v4 compressed frame the
-    // body is still compressed; in v5 it is the bytes of the (decompressed) segment payload.
+    /// The whole envelope (header + body) as it was framed: for a v4 compressed frame the
+    /// body is still compressed; in v5 it is the bytes of the (decompressed) segment payload.
     bytes_view envelope;
 };
 
-// A v5 segment, for observers that want them (tests, cqldump -v).
+/// A v5 segment, for observers that want them (tests, cqldump -v).
 struct stream_segment {
-    std::size_t offset = 0;  // of its first header byte in the stream
-    compression_algorithm layout = compression_algorithm::none;
-    segment_header header;
-    bytes_view wire;     // header, payload and trailer as in the stream
-    bytes_view payload;  // after decompression (== the wire payload when not compressed)
+    std::size_t offset = 0;  ///< of its first header byte in the stream
+    compression_algorithm layout = compression_algorithm::none;  ///< lz4: compressed layout
+    segment_header header;                                       ///< its decoded header
+    bytes_view wire;     ///< header, payload and trailer as in the stream
+    bytes_view payload;  ///< after decompression (== the wire payload when not compressed)
 };
 
+/// Decodes one direction of a CQL connection from its first byte, in pieces of any size
+/// (the rules are at the top of stream_decoder.hpp).
 class stream_decoder {
   public:
+    /// Bytes sent by `from`; frame bodies above max_body_size are errors.
     explicit stream_decoder(stream_side from,
                             compression_choice compression = compression_choice::automatic,
                             std::uint32_t max_body_size = default_max_body_size) noexcept
@@ -93,15 +96,16 @@ class stream_decoder {
           max_body_size_(max_body_size),
           assembler_(max_body_size) {}
 
-    // Decodes what it can of `piece` (appended to what earlier calls left unfinished) and
-    // calls on_frame(const stream_frame&) for every complete frame, and
-    // on_segment(const stream_segment&) for every complete v5 segment, before its frames.
-    // Callbacks may return void or a std::error_code: a non-zero one stops decoding,
-    // becomes the sticky error, and error_offset() is the offset of that frame.
+    /// Decodes what it can of `piece` (appended to what earlier calls left unfinished) and
+    /// calls on_frame(const stream_frame&) for every complete frame, and
+    /// on_segment(const stream_segment&) for every complete v5 segment, before its frames.
+    /// Callbacks may return void or a std::error_code: a non-zero one stops decoding,
+    /// becomes the sticky error, and error_offset() is the offset of that frame.
     template <class OnFrame>
     std::error_code feed(bytes_view piece, OnFrame&& on_frame) {
         return feed(piece, std::forward<OnFrame>(on_frame), [](const stream_segment&) {});
     }
+    /// feed() with a callback for every v5 segment too.
     template <class OnFrame, class OnSegment>
     std::error_code feed(bytes_view piece, OnFrame&& on_frame, OnSegment&& on_segment) {
         sink s;
@@ -116,29 +120,35 @@ class stream_decoder {
         return feed_impl(piece, s);
     }
 
-    // At the end of the stream: truncated (with error_offset() at the unfinished frame or
-    // segment) when bytes are left over or a spread frame is incomplete; else the sticky
-    // error, if any.
+    /// At the end of the stream: truncated (with error_offset() at the unfinished frame or
+    /// segment) when bytes are left over or a spread frame is incomplete; else the sticky
+    /// error, if any.
     std::error_code finish() noexcept;
 
+    /// The sticky error (none yet: empty).
     std::error_code error() const noexcept { return error_; }
+    /// Stream offset of the frame or segment where the error was found.
     std::size_t error_offset() const noexcept { return error_offset_; }
-    // Bytes consumed by complete frames and segments.
+    /// Bytes consumed by complete frames and segments.
     std::size_t consumed() const noexcept { return base_; }
-    // Bytes held back, waiting for the rest of a frame or segment.
+    /// Bytes held back, waiting for the rest of a frame or segment.
     std::size_t buffered() const noexcept { return buffer_.size(); }
 
+    /// The side whose bytes are decoded.
     stream_side side() const noexcept { return from_; }
-    // The connection's version, once the first frame header is seen.
+    /// The connection's version, once the first frame header is seen.
     std::optional<protocol_version> version() const noexcept { return version_; }
-    // Stream offset of the first segment, once the v5 switch happened.
+    /// Stream offset of the first segment, once the v5 switch happened.
     std::optional<std::size_t> segments_start() const noexcept { return segments_start_; }
+    /// True once the connection switched to v5 segments.
     bool in_segments() const noexcept { return phase_ == phase::segments; }
-    // The segment layout in use (meaningful once in_segments() and the layout is known).
+    /// The segment layout in use (meaningful once in_segments() and the layout is known).
     compression_algorithm segment_layout() const noexcept { return layout_; }
-    // True when the client's STARTUP asked for COMPRESSION=lz4 (client side only).
+    /// True when the client's STARTUP asked for COMPRESSION=lz4 (client side only).
     bool startup_asked_lz4() const noexcept { return startup_lz4_; }
+    /// Frames handed out so far.
     std::size_t frames() const noexcept { return frames_; }
+    /// Segments handed out so far.
     std::size_t segments() const noexcept { return segments_; }
 
   private:
@@ -162,12 +172,12 @@ class stream_decoder {
     enum class phase : std::uint8_t { frames, segments };
 
     std::error_code feed_impl(bytes_view piece, const sink& s);
-    // Decodes complete units at the front of `data` (which starts at stream offset base_);
-    // returns the bytes used, or sets error_.
+    /// Decodes complete units at the front of `data` (which starts at stream offset base_);
+    /// returns the bytes used, or sets error_.
     std::size_t process(bytes_view data, const sink& s);
-    // One plain frame; false on error.
+    /// One plain frame; false on error.
     bool plain_frame(const frame_split& split, std::size_t offset, const sink& s);
-    // Checks version and direction of a frame header.
+    /// Checks version and direction of a frame header.
     std::error_code check_header(const frame_header& h);
     std::error_code fail(std::error_code ec, std::size_t offset) noexcept;
     void enter_segments(std::size_t offset) noexcept;
@@ -177,7 +187,7 @@ class stream_decoder {
     std::uint32_t max_body_size_;
 
     phase phase_ = phase::frames;
-    bool probe_segment_ = false;  // client side: next bytes may start segments
+    bool probe_segment_ = false;  ///< client side: next bytes may start segments
     bool layout_known_ = false;
     compression_algorithm layout_ = compression_algorithm::none;
     bool startup_seen_ = false;
@@ -187,11 +197,11 @@ class stream_decoder {
 
     segment_decoder segments_decoder_;
     frame_assembler assembler_;
-    std::size_t spread_offset_ = 0;  // segment where the frame being gathered began
+    std::size_t spread_offset_ = 0;  ///< segment where the frame being gathered began
 
-    byte_buffer buffer_;    // unfinished frame or segment
-    byte_buffer inflated_;  // v4 decompressed body
-    std::size_t base_ = 0;  // stream offset of buffer_[0] (== bytes consumed)
+    byte_buffer buffer_;    ///< unfinished frame or segment
+    byte_buffer inflated_;  ///< v4 decompressed body
+    std::size_t base_ = 0;  ///< stream offset of buffer_[0] (== bytes consumed)
 
     std::error_code error_;
     std::size_t error_offset_ = 0;

@@ -30,7 +30,7 @@ inline constexpr bool is_valid_consistency(std::uint16_t c) noexcept {
     return c <= 0x000A;
 }
 
-// Upper-case names as Cassandra prints them ("LOCAL_QUORUM").
+/// Upper-case names as Cassandra prints them ("LOCAL_QUORUM").
 std::string_view to_string(consistency c) noexcept;
 
 }  // namespace cql::protocol

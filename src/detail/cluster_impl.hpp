@@ -1,0 +1,232 @@
+#pragma once
+// The cluster's implementation: control connection, hosts, pools, prepared cache and the
+// request executor. All mutable state lives on one strand (strand_); the few values read
+// from other threads (hosts, metadata, token map, keyspace, version) are snapshots guarded
+// by mutex_ or atomics.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "connection.hpp"
+#include "cql/cluster.hpp"
+#include "cql/execution_profile.hpp"
+#include "cql/metadata.hpp"
+#include "cql/prepared.hpp"
+#include "cql/result.hpp"
+
+namespace cql::detail {
+
+namespace asio = boost::asio;
+using clock = std::chrono::steady_clock;
+
+// One request, encoded when it was initiated.
+struct request_spec {
+    enum class kind : std::uint8_t { query, execute, batch };
+    kind type = kind::query;
+    std::error_code ec;  // could not be encoded: fails at once
+    std::string ec_message;
+    protocol::byte_buffer frame;
+    protocol::protocol_version version = protocol::protocol_version::v4;
+    std::string keyspace;  // for routing
+    protocol::byte_buffer routing_key;
+    protocol::consistency cl = protocol::consistency::local_one;
+    bool idempotent = false;
+    std::chrono::milliseconds timeout{0};
+    const execution_profile* profile = nullptr;
+    std::shared_ptr<const prepared_info> prepared;  // execute
+    std::vector<std::shared_ptr<const prepared_info>> batch_prepared;
+    diagnostics* diag = nullptr;
+};
+
+class cluster_impl;
+
+struct pooled_connection {
+    std::shared_ptr<connection> conn;
+    std::size_t inflight = 0;
+    std::string keyspace;  // the keyspace USE made current on it
+};
+
+// The connections to one host (on the cluster's strand).
+class host_pool : public std::enable_shared_from_this<host_pool> {
+  public:
+    host_pool(cluster_impl& c, host_ptr h, std::size_t size);
+    const host_ptr& host() const noexcept { return host_; }
+
+    // Opens the missing connections once (no backoff); false if none is healthy.
+    asio::awaitable<bool> fill();
+    // Starts the maintenance loop (reconnection with backoff, health).
+    void start();
+    void close();
+    // Reconnects now (an UP event, a connection failure).
+    void wake(bool reset_schedule);
+
+    // A connection with room, waiting in the bounded queue until `deadline` when all are
+    // busy. Errors: session_errc::busy (queue full), errc::connection_defunct (no healthy
+    // connection), errc::timed_out.
+    asio::awaitable<std::pair<std::error_code, std::shared_ptr<pooled_connection>>> acquire(
+        clock::time_point deadline);
+    void release(pooled_connection& pc);
+    bool healthy() const;
+    std::size_t size() const noexcept { return conns_.size(); }
+    std::vector<std::shared_ptr<pooled_connection>> connections() const { return conns_; }
+
+  private:
+    std::shared_ptr<pooled_connection> pick();
+    void prune();
+    asio::awaitable<std::error_code> open_one();
+    asio::awaitable<void> maintain();
+
+    cluster_impl& cluster_;
+    host_ptr host_;
+    std::size_t target_;
+    std::vector<std::shared_ptr<pooled_connection>> conns_;
+    std::deque<std::shared_ptr<asio::steady_timer>> waiters_;
+    asio::steady_timer timer_;
+    std::unique_ptr<reconnection_schedule> schedule_;
+    bool reset_schedule_ = false;
+    bool closed_ = false;
+    bool connecting_ = false;
+};
+
+class cluster_impl : public std::enable_shared_from_this<cluster_impl> {
+  public:
+    using strand_type = asio::strand<asio::any_io_executor>;
+
+    cluster_impl(asio::any_io_executor ex, cluster_config cfg);
+    ~cluster_impl();
+
+    // ---- public entry points (any thread) ----
+    void start_connect(std::unique_ptr<op_completion<error_code>> op);
+    void start_close(std::unique_ptr<op_completion<error_code>> op);
+    void start_refresh(std::unique_ptr<op_completion<error_code>> op);
+    void start_request(std::shared_ptr<request_spec> spec, std::unique_ptr<result_completion> op);
+    void start_prepare(std::string query, std::unique_ptr<prepare_completion> op);
+    // Close from the destructor of cql::cluster: no completion, joins own threads.
+    void shutdown();
+
+    std::shared_ptr<request_spec> make_spec(const statement& s, diagnostics* d);
+    std::shared_ptr<request_spec> make_spec(const bound_statement& s, diagnostics* d);
+    std::shared_ptr<request_spec> make_spec(const batch& b, diagnostics* d);
+
+    asio::any_io_executor user_executor() const noexcept { return user_ex_; }
+    const cluster_config& config() const noexcept { return cfg_; }
+    protocol::protocol_version version() const noexcept { return version_.load(); }
+    std::vector<host_ptr> hosts() const;
+    std::shared_ptr<const schema_metadata> metadata() const;
+    std::shared_ptr<const token_map> tokens() const;
+    std::string keyspace() const;
+    std::string control_host() const;
+    diagnostics last_error() const;
+
+    // ---- for pools ----
+    strand_type& strand() noexcept { return strand_; }
+    asio::any_io_executor next_io_executor();
+    connection_config connection_settings(const host_ptr& h) const;
+    const reconnection_policy& reconnection() const noexcept { return *reconnection_; }
+    void host_down(const host_ptr& h, std::error_code why);
+    void host_up(const host_ptr& h);
+    bool closing() const noexcept { return closing_.load(); }
+    void log(log_level l, const std::string& message) const;
+    std::int64_t next_timestamp() noexcept;
+
+  private:
+    friend class host_pool;
+    struct exec_ctx;
+
+    // connect / control connection / events
+    asio::awaitable<void> do_connect(std::unique_ptr<op_completion<error_code>> op);
+    asio::awaitable<std::error_code> open_control(const std::vector<host_endpoint>& candidates,
+                                                  std::string& errors);
+    asio::awaitable<std::pair<std::error_code, result>> control_query(std::string q);
+    asio::awaitable<std::error_code> refresh_topology();
+    asio::awaitable<std::error_code> refresh_schema();
+    asio::awaitable<void> watch_control();
+    void on_event(std::shared_ptr<response> r);
+    void schedule_refresh(bool topology);
+    void apply_hosts(std::vector<host_info> infos);
+    void rebuild_token_map();
+    std::shared_ptr<host_pool> pool_for(const host_ptr& h) const;
+    host_ptr find_host(const protocol::inet_address& a) const;
+    std::vector<std::shared_ptr<load_balancing_policy>> lb_policies() const;
+
+    // requests
+    asio::awaitable<void> run_request(std::shared_ptr<request_spec> spec,
+                                      std::unique_ptr<result_completion> op);
+    asio::awaitable<void> run_attempt(std::shared_ptr<exec_ctx> ctx);
+    asio::awaitable<std::error_code> use_keyspace(pooled_connection& pc, const std::string& ks);
+    asio::awaitable<std::error_code> prepare_on(pooled_connection& pc, const prepared_info& p,
+                                                diagnostics& diag);
+    asio::awaitable<void> run_prepare(std::string query, std::unique_ptr<prepare_completion> op);
+    asio::awaitable<void> prepare_everywhere(std::shared_ptr<const prepared_info> p,
+                                             host_ptr except);
+    asio::awaitable<void> reprepare_on_host(host_ptr h);
+    void request_done();
+    void finish_close();
+
+    asio::any_io_executor user_ex_;
+    cluster_config cfg_;
+    std::vector<std::unique_ptr<asio::io_context>> ios_;
+    std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+    std::vector<std::thread> threads_;
+    std::atomic<std::size_t> next_io_{0};
+    strand_type strand_;
+    execution_profiles profiles_;
+    std::shared_ptr<reconnection_policy> reconnection_;
+
+    std::atomic<protocol::protocol_version> version_{protocol::protocol_version::v5};
+    std::atomic<bool> connected_{false};
+    std::atomic<bool> closing_{false};
+    std::atomic<std::int64_t> last_timestamp_{0};
+
+    // strand-only
+    std::shared_ptr<connection> control_;
+    host_endpoint control_endpoint_;
+    std::vector<host_endpoint> contact_points_;
+    std::map<std::string, std::shared_ptr<host_pool>> pools_;  // key: endpoint text
+    std::map<std::string, host_ptr> host_map_;
+    bool lb_initialized_ = false;
+    bool peers_v2_ = true;
+    asio::steady_timer topology_timer_;
+    asio::steady_timer schema_timer_;
+    bool topology_pending_ = false;
+    bool schema_pending_ = false;
+    std::size_t inflight_ = 0;
+    std::vector<std::unique_ptr<op_completion<error_code>>> close_waiters_;
+    bool closed_ = false;
+    std::map<std::string, std::shared_ptr<const prepared_info>> prepared_;  // ks '\0' query
+
+    // snapshots for other threads
+    mutable std::mutex mutex_;
+    std::vector<host_ptr> hosts_;
+    std::shared_ptr<const schema_metadata> schema_;
+    std::shared_ptr<const token_map> token_map_;
+    std::string keyspace_;
+    std::string control_host_;
+    diagnostics last_error_;
+};
+
+// metadata.cpp: system tables to driver structures.
+std::vector<host_info> parse_local_and_peers(const result& local, const result& peers,
+                                             bool peers_v2, const host_endpoint& control,
+                                             std::uint16_t default_port);
+std::shared_ptr<schema_metadata> parse_schema(const result& keyspaces, const result& tables,
+                                              const result& columns, const result& types);
+
+}  // namespace cql::detail

@@ -1,0 +1,773 @@
+// The session: encoding requests, running them over the query plan (retries, speculative
+// executions, timeouts, UNPREPARED recovery), preparing, paging.
+#include <algorithm>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "cql/protocol/murmur3.hpp"
+#include "cql/session.hpp"
+#include "detail/cluster_impl.hpp"
+
+namespace cql {
+
+// ---- cql::session ----
+
+boost::asio::any_io_executor session::get_executor() const noexcept {
+    return impl_->user_executor();
+}
+std::shared_ptr<detail::request_spec> session::make_spec(const statement& s, diagnostics* d) const {
+    return impl_->make_spec(s, d);
+}
+std::shared_ptr<detail::request_spec> session::make_spec(const bound_statement& s,
+                                                         diagnostics* d) const {
+    return impl_->make_spec(s, d);
+}
+std::shared_ptr<detail::request_spec> session::make_spec(const batch& b, diagnostics* d) const {
+    return impl_->make_spec(b, d);
+}
+void session::start(std::shared_ptr<detail::request_spec> spec,
+                    std::unique_ptr<detail::result_completion> op) const {
+    impl_->start_request(std::move(spec), std::move(op));
+}
+void session::start_prepare(std::string query,
+                            std::unique_ptr<detail::prepare_completion> op) const {
+    impl_->start_prepare(std::move(query), std::move(op));
+}
+std::string session::keyspace() const {
+    return impl_->keyspace();
+}
+page_stream session::pages(statement s) {
+    return page_stream(*this, std::move(s));
+}
+page_stream session::pages(bound_statement s) {
+    return page_stream(*this, std::move(s));
+}
+
+bool applied(const result& r) {
+    if (r.type() != result::kind::rows || r.empty()) return true;
+    auto row = r.front();
+    auto i = row.index_of("[applied]");
+    if (i >= row.size()) return true;
+    bool v = true;
+    if (row.try_get(i, v)) return true;
+    return v;
+}
+
+// ---- pages ----
+
+namespace {
+struct page_step final : detail::result_completion {
+    page_stream* stream = nullptr;
+    std::function<void(error_code, const result&)> on_page;
+    std::unique_ptr<detail::page_completion> op;
+    void complete(error_code ec, result r) override {
+        on_page(ec, r);
+        if (ec)
+            op->complete(ec, std::nullopt);
+        else
+            op->complete(ec, std::optional<result>(std::move(r)));
+    }
+};
+}  // namespace
+
+boost::asio::any_io_executor page_stream::executor() const {
+    return session_->get_executor();
+}
+
+std::optional<protocol::bytes_view> page_stream::paging_state() const noexcept {
+    if (done_) return std::nullopt;
+    return std::visit(
+        [](const auto& s) -> std::optional<protocol::bytes_view> {
+            if constexpr (std::is_same_v<std::decay_t<decltype(s)>, statement>)
+                return s.paging_state();
+            else
+                return s.settings().paging_state();
+        },
+        st_);
+}
+
+page_stream& page_stream::resume_from(protocol::bytes_view state) {
+    std::visit(
+        [&](auto& s) {
+            if constexpr (std::is_same_v<std::decay_t<decltype(s)>, statement>)
+                s.paging_state(state);
+            else
+                s.settings().paging_state(state);
+        },
+        st_);
+    done_ = false;
+    return *this;
+}
+
+void page_stream::on_page(error_code ec, const result& r) {
+    if (ec) return;
+    ++pages_;
+    auto& st = std::holds_alternative<statement>(st_) ? std::get<statement>(st_)
+                                                      : std::get<bound_statement>(st_).settings();
+    if (auto ps = r.paging_state(); ps && r.has_more_pages()) {
+        st.paging_state(*ps);
+    } else {
+        st.clear_paging_state();
+        done_ = true;
+    }
+}
+
+void page_stream::start_next(std::unique_ptr<detail::page_completion> op) {
+    if (done_) {
+        op->complete(error_code{}, std::nullopt);
+        return;
+    }
+    auto spec = std::visit([&](const auto& s) { return session_->make_spec(s, nullptr); }, st_);
+    auto step = std::make_unique<page_step>();
+    step->stream = this;
+    step->on_page = [this](error_code ec, const result& r) { on_page(ec, r); };
+    step->op = std::move(op);
+    session_->start(std::move(spec), std::move(step));
+}
+
+void page_stream::start_next_row(std::unique_ptr<detail::row_completion> op) {
+    if (current_ && row_ != current_->end()) {
+        row_view row = *row_;
+        ++row_;
+        op->complete(error_code{}, row);
+        return;
+    }
+    current_.reset();
+    if (done_) {
+        op->complete(error_code{}, std::nullopt);
+        return;
+    }
+    // Fetch the next page, then read its first row (empty pages are skipped).
+    struct next_page final : detail::page_completion {
+        page_stream* self = nullptr;
+        std::unique_ptr<detail::row_completion> op;
+        void complete(error_code ec, std::optional<result> r) override {
+            if (ec || !r) {
+                op->complete(ec, std::nullopt);
+                return;
+            }
+            self->current_ = std::move(r);
+            self->row_ = self->current_->begin();
+            self->start_next_row(std::move(op));
+        }
+    };
+    auto step = std::make_unique<next_page>();
+    step->self = this;
+    step->op = std::move(op);
+    start_next(std::move(step));
+}
+
+}  // namespace cql
+
+namespace cql::detail {
+
+namespace {
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+std::string quote_identifier(const std::string& ks) {
+    bool plain = !ks.empty() && !(ks[0] >= '0' && ks[0] <= '9');
+    for (char c : ks)
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) plain = false;
+    if (plain) return ks;
+    std::string out = "\"";
+    for (char c : ks) {
+        if (c == '"') out += '"';
+        out += c;
+    }
+    return out + "\"";
+}
+
+protocol::byte_buffer routing_key_of(const prepared_info& info,
+                                     const std::vector<protocol::value_view>& values) {
+    protocol::byte_buffer key;
+    if (info.pk_indexes.empty()) return key;
+    for (auto i : info.pk_indexes)
+        if (i >= values.size() || values[i].state != protocol::value_view::kind::bytes) return {};
+    if (info.pk_indexes.size() == 1) {
+        auto d = values[info.pk_indexes[0]].data;
+        return protocol::byte_buffer(d.begin(), d.end());
+    }
+    for (auto i : info.pk_indexes)
+        protocol::append_composite_component(key, values[i].data);
+    return key;
+}
+
+std::string hex_id(protocol::bytes_view id) {
+    static const char* digits = "0123456789abcdef";
+    std::string s;
+    for (auto b : id) {
+        s += digits[b >> 4];
+        s += digits[b & 15];
+    }
+    return s;
+}
+}  // namespace
+
+// ---- encoding ----
+
+std::shared_ptr<request_spec> cluster_impl::make_spec(const statement& s, diagnostics* d) {
+    auto sp = std::make_shared<request_spec>();
+    sp->diag = d;
+    sp->type = request_spec::kind::query;
+    if (!connected_) {
+        sp->ec = session_errc::not_connected;
+        return sp;
+    }
+    if (s.bind_error()) {
+        sp->ec = s.bind_error();
+        sp->ec_message = "a value could not be bound";
+        return sp;
+    }
+    const auto& prof = profiles_.get(s.execution_profile());
+    sp->profile = &prof;
+    sp->version = version_.load();
+    std::vector<protocol::value_view> vals;
+    std::vector<std::string_view> names;
+    auto q = s.to_query(vals, names, prof.consistency);
+    if (!s.page_size() && prof.page_size > 0) q.params.page_size = prof.page_size;
+    if (!q.params.default_timestamp && cfg_.client_timestamps)
+        q.params.default_timestamp = next_timestamp();
+    if (sp->version < protocol::protocol_version::v5) q.params.keyspace.reset();
+    sp->cl = q.params.consistency_level;
+    sp->idempotent = s.idempotent().value_or(prof.default_idempotence);
+    sp->timeout = s.timeout().value_or(prof.request_timeout);
+    sp->keyspace = s.keyspace() ? *s.keyspace() : keyspace();
+    sp->ec = protocol::encode_request_frame(sp->frame, sp->version, 0, q, nullptr, s.tracing());
+    return sp;
+}
+
+std::shared_ptr<request_spec> cluster_impl::make_spec(const bound_statement& b, diagnostics* d) {
+    auto sp = std::make_shared<request_spec>();
+    sp->diag = d;
+    sp->type = request_spec::kind::execute;
+    if (!connected_) {
+        sp->ec = session_errc::not_connected;
+        return sp;
+    }
+    const auto& s = b.settings();
+    if (!b.info()) {
+        sp->ec = session_errc::bad_statement;
+        sp->ec_message = "a bound statement without a prepared statement";
+        return sp;
+    }
+    if (s.bind_error()) {
+        sp->ec = s.bind_error();
+        sp->ec_message = "a value could not be bound";
+        return sp;
+    }
+    const auto& info = *b.info();
+    if (!s.has_names() && s.value_count() != info.variables.size()) {
+        sp->ec = errc::bad_bind_value;
+        sp->ec_message = "the statement has " + std::to_string(info.variables.size()) +
+                         " markers, " + std::to_string(s.value_count()) + " values were bound";
+        return sp;
+    }
+    const auto& prof = profiles_.get(s.execution_profile());
+    sp->profile = &prof;
+    sp->version = version_.load();
+    sp->prepared = b.info();
+    auto vals = s.values();
+    auto names = s.names();
+    auto rmid = info.result_metadata_id();
+    protocol::execute_request e;
+    e.id = info.id;
+    e.result_metadata_id = rmid;
+    auto& p = e.params;
+    p.consistency_level = s.consistency().value_or(prof.consistency);
+    p.values = vals;
+    p.names = names;
+    if (s.page_size())
+        p.page_size =
+            *s.page_size() > 0 ? std::optional<std::int32_t>(*s.page_size()) : std::nullopt;
+    else if (prof.page_size > 0)
+        p.page_size = prof.page_size;
+    p.paging_state = s.paging_state();
+    p.serial_consistency = s.serial_consistency();
+    p.default_timestamp = s.timestamp();
+    if (!p.default_timestamp && cfg_.client_timestamps) p.default_timestamp = next_timestamp();
+    sp->cl = p.consistency_level;
+    sp->idempotent = s.idempotent().value_or(prof.default_idempotence);
+    sp->timeout = s.timeout().value_or(prof.request_timeout);
+    sp->keyspace = !info.routing_keyspace.empty() ? info.routing_keyspace : keyspace();
+    if (names.empty()) sp->routing_key = routing_key_of(info, vals);
+    sp->ec = protocol::encode_request_frame(sp->frame, sp->version, 0, e, nullptr, s.tracing());
+    return sp;
+}
+
+std::shared_ptr<request_spec> cluster_impl::make_spec(const batch& b, diagnostics* d) {
+    auto sp = std::make_shared<request_spec>();
+    sp->diag = d;
+    sp->type = request_spec::kind::batch;
+    if (!connected_) {
+        sp->ec = session_errc::not_connected;
+        return sp;
+    }
+    const auto& prof = profiles_.get(b.execution_profile());
+    sp->profile = &prof;
+    sp->version = version_.load();
+    std::vector<std::vector<protocol::value_view>> values;
+    values.reserve(b.size());
+    std::vector<protocol::batch_statement> stmts;
+    for (const auto& e : b.entries()) {
+        if (auto* s = std::get_if<statement>(&e)) {
+            if (s->bind_error() || s->has_names()) {
+                sp->ec = s->bind_error() ? s->bind_error()
+                                         : std::error_code(session_errc::bad_statement);
+                sp->ec_message = "named values cannot be sent in a batch";
+                return sp;
+            }
+            values.push_back(s->values());
+            stmts.push_back(protocol::batch_statement::simple(s->query(), values.back()));
+        } else {
+            const auto& bs = std::get<bound_statement>(e);
+            const auto& st = bs.settings();
+            if (!bs.info() || st.bind_error() || st.has_names()) {
+                sp->ec = session_errc::bad_statement;
+                sp->ec_message = "a bound statement of the batch cannot be sent";
+                return sp;
+            }
+            values.push_back(st.values());
+            stmts.push_back(protocol::batch_statement::prepared(bs.info()->id, values.back()));
+            sp->batch_prepared.push_back(bs.info());
+            if (sp->routing_key.empty()) {
+                sp->routing_key = routing_key_of(*bs.info(), values.back());
+                sp->keyspace = bs.info()->routing_keyspace;
+            }
+        }
+    }
+    protocol::batch_request br;
+    br.type = b.type();
+    br.statements = stmts;
+    br.consistency_level = b.consistency().value_or(prof.consistency);
+    br.serial_consistency = b.serial_consistency();
+    br.default_timestamp = b.timestamp();
+    if (!br.default_timestamp && cfg_.client_timestamps) br.default_timestamp = next_timestamp();
+    sp->cl = br.consistency_level;
+    sp->idempotent =
+        b.idempotent().value_or(prof.default_idempotence) && b.type() != batch_type::counter;
+    sp->timeout = b.timeout().value_or(prof.request_timeout);
+    if (sp->keyspace.empty()) sp->keyspace = keyspace();
+    sp->ec = protocol::encode_request_frame(sp->frame, sp->version, 0, br, nullptr, b.tracing());
+    return sp;
+}
+
+// ---- execution ----
+
+struct cluster_impl::exec_ctx {
+    explicit exec_ctx(const strand_type& s) : wake(s) {}
+    std::shared_ptr<request_spec> spec;
+    query_plan plan;
+    clock::time_point deadline = clock::time_point::max();
+    asio::steady_timer wake;
+    bool done = false;
+    std::error_code ec;
+    result res;
+    diagnostics diag;
+    int running = 0;
+    int retries = 0;
+    bool all_busy = true;
+    bool tried_any = false;
+    std::string errors;
+    std::vector<std::pair<asio::any_io_executor, std::shared_ptr<asio::cancellation_signal>>>
+        signals;
+
+    void finish(std::error_code e, result r = {}) {
+        if (done) return;
+        done = true;
+        ec = e;
+        res = std::move(r);
+        wake.cancel();
+    }
+    void note(const host_ptr& h, std::error_code e) {
+        tried_any = true;
+        if (e != session_errc::busy) all_busy = false;
+        if (!errors.empty()) errors += "; ";
+        errors += h->endpoint().to_string() + ": " + e.message();
+    }
+    void cancel_all() {
+        for (auto& [ex, sig] : signals)
+            asio::post(ex, [s = sig] { s->emit(asio::cancellation_type::terminal); });
+        signals.clear();
+    }
+};
+
+void cluster_impl::start_request(std::shared_ptr<request_spec> spec,
+                                 std::unique_ptr<result_completion> op) {
+    if (spec->ec) {
+        if (spec->diag) {
+            spec->diag->clear();
+            spec->diag->message = spec->ec_message.empty() ? spec->ec.message() : spec->ec_message;
+        }
+        op->complete(spec->ec, result{});
+        return;
+    }
+    if (closing_) {
+        op->complete(session_errc::closed, result{});
+        return;
+    }
+    asio::co_spawn(strand_, run_request(std::move(spec), std::move(op)), asio::detached);
+}
+
+asio::awaitable<void> cluster_impl::run_request(std::shared_ptr<request_spec> spec,
+                                                std::unique_ptr<result_completion> op) {
+    auto self = shared_from_this();
+    ++inflight_;
+    auto ctx = std::make_shared<exec_ctx>(strand_);
+    ctx->spec = spec;
+    if (closing_) {
+        ctx->finish(session_errc::closed);
+    } else {
+        routing_info info;
+        info.keyspace = spec->keyspace;
+        info.routing_key = spec->routing_key;
+        info.consistency = spec->cl;
+        spec->profile->load_balancing->new_plan(info, ctx->plan);
+        if (spec->timeout.count() > 0) ctx->deadline = clock::now() + spec->timeout;
+        speculative_schedule sched(spec->profile->speculative_execution.get(), spec->idempotent,
+                                   spec->keyspace);
+        asio::co_spawn(strand_, run_attempt(ctx), asio::detached);
+        std::optional<clock::time_point> spec_at;
+        if (auto d = sched.next()) spec_at = clock::now() + *d;
+        while (!ctx->done) {
+            auto until = ctx->deadline;
+            if (spec_at && *spec_at < until) until = *spec_at;
+            ctx->wake.expires_at(until);
+            co_await ctx->wake.async_wait(tuple_awaitable);
+            if (ctx->done) break;
+            auto now = clock::now();
+            if (now >= ctx->deadline) {
+                ctx->diag.clear();
+                ctx->diag.message =
+                    "no response within " + std::to_string(spec->timeout.count()) + " ms";
+                if (!ctx->errors.empty()) ctx->diag.message += " (" + ctx->errors + ")";
+                ctx->finish(errc::timed_out);
+                ctx->cancel_all();
+                break;
+            }
+            if (spec_at && now >= *spec_at) {
+                log(log_level::debug, "speculative execution");
+                asio::co_spawn(strand_, run_attempt(ctx), asio::detached);
+                spec_at.reset();
+                if (auto d = sched.next()) spec_at = now + *d;
+            }
+        }
+    }
+    if (spec->diag) *spec->diag = ctx->diag;
+    op->complete(ctx->ec, std::move(ctx->res));
+    request_done();
+}
+
+asio::awaitable<void> cluster_impl::run_attempt(std::shared_ptr<exec_ctx> ctx) {
+    auto self = shared_from_this();
+    auto& spec = *ctx->spec;
+    ++ctx->running;
+    host_ptr h = ctx->plan.next();
+    bool reprepared = false;
+    while (h && !ctx->done) {
+        if (closing_) {
+            ctx->diag.message = "the cluster was closed";
+            ctx->finish(session_errc::closed);
+            break;
+        }
+        auto pool = pool_for(h);
+        if (!pool || !h->is_up()) {
+            ctx->note(h, errc::connection_defunct);
+            h = ctx->plan.next();
+            continue;
+        }
+        auto [aec, pc] = co_await pool->acquire(ctx->deadline);
+        if (ctx->done) {
+            if (pc) pool->release(*pc);
+            break;
+        }
+        if (aec) {
+            ctx->note(h, aec);
+            h = ctx->plan.next();
+            continue;
+        }
+        auto ks = keyspace();
+        if (!ks.empty() && pc->keyspace != ks) {
+            auto kec = co_await use_keyspace(*pc, ks);
+            if (kec) {
+                pool->release(*pc);
+                if (kec.category() == server_category()) {  // e.g. the keyspace was dropped
+                    ctx->diag.message = "USE " + ks + " failed: " + kec.message();
+                    ctx->finish(kec);
+                    break;
+                }
+                ctx->note(h, kec);
+                h = ctx->plan.next();
+                continue;
+            }
+        }
+        auto sig = std::make_shared<asio::cancellation_signal>();
+        auto conn = pc->conn;
+        ctx->signals.emplace_back(conn->get_executor(), sig);
+        auto start = clock::now();
+        auto frame = spec.frame;
+        auto [ec, resp] = co_await conn->async_send_frame(
+            std::move(frame), asio::bind_cancellation_slot(sig->slot(), tuple_awaitable));
+        std::erase_if(ctx->signals, [&](const auto& p) { return p.second == sig; });
+        if (ctx->done) {
+            pool->release(*pc);
+            break;
+        }
+        if (!ec || ec.category() == server_category()) h->latency().record(clock::now() - start);
+        if (!ec) {
+            result r;
+            if (auto rec = result::from_response(std::move(resp), r)) {
+                pool->release(*pc);
+                ctx->diag.message = "malformed response: " + rec.message();
+                ctx->finish(rec);
+                break;
+            }
+            if (spec.prepared && r.type() == result::kind::rows && r.metadata().new_metadata_id)
+                spec.prepared->set_result_metadata_id(*r.metadata().new_metadata_id);
+            if (r.type() == result::kind::set_keyspace) {
+                pc->keyspace = std::string(r.keyspace());
+                std::lock_guard lk(mutex_);
+                keyspace_ = pc->keyspace;
+            }
+            pool->release(*pc);
+            if (r.type() == result::kind::schema_change) {
+                auto sec = co_await refresh_schema();
+                if (sec) log(log_level::warning, "schema refresh failed: " + sec.message());
+            }
+            ctx->finish({}, std::move(r));
+            break;
+        }
+        diagnostics diag = resp.diag();
+        if (ec == server_errc::unprepared && !reprepared &&
+            (spec.prepared || !spec.batch_prepared.empty())) {
+            reprepared = true;
+            log(log_level::info, "UNPREPARED from " + h->endpoint().to_string() +
+                                     ": re-preparing " + hex_id(diag.unprepared_id));
+            std::error_code pec;
+            if (spec.prepared) pec = co_await prepare_on(*pc, *spec.prepared, diag);
+            for (const auto& bp : spec.batch_prepared)
+                if (!pec) pec = co_await prepare_on(*pc, *bp, diag);
+            pool->release(*pc);
+            if (!pec) continue;  // again, on the same host
+            ec = pec;
+        } else {
+            pool->release(*pc);
+        }
+        if (is_connection_error(ec)) pool->wake(false);
+        retry_request rr;
+        rr.idempotent = spec.idempotent;
+        rr.consistency = spec.cl;
+        rr.retry_count = ctx->retries;
+        auto decision = decide_retry(*spec.profile->retry, rr, ec, diag);
+        if (closing_) decision = retry_decision::rethrow();
+        if (decision.action == retry_decision::type::retry_same_host) {
+            ++ctx->retries;
+            continue;
+        }
+        if (decision.action == retry_decision::type::retry_next_host) {
+            ++ctx->retries;
+            ctx->note(h, ec);
+            h = ctx->plan.next();
+            continue;
+        }
+        if (decision.action == retry_decision::type::ignore) {
+            ctx->finish({});
+            break;
+        }
+        ctx->diag = std::move(diag);
+        if (ctx->diag.message.empty()) ctx->diag.message = ec.message();
+        ctx->finish(ec);
+        break;
+    }
+    --ctx->running;
+    if (!ctx->done && ctx->running == 0) {
+        ctx->diag.clear();
+        if (!ctx->tried_any) {
+            ctx->diag.message = "no host in the query plan (all down or ignored)";
+            ctx->finish(session_errc::no_host_available);
+        } else {
+            ctx->diag.message = "every host failed: " + ctx->errors;
+            ctx->finish(ctx->all_busy ? std::error_code(session_errc::busy)
+                                      : std::error_code(session_errc::no_host_available));
+        }
+    }
+}
+
+asio::awaitable<std::error_code> cluster_impl::use_keyspace(pooled_connection& pc,
+                                                            const std::string& ks) {
+    auto conn = pc.conn;
+    protocol::byte_buffer frame;
+    statement st("USE " + quote_identifier(ks));
+    if (auto ec = st.encode_query_frame(frame, conn->version())) co_return ec;
+    auto [ec, resp] = co_await conn->async_send_frame(std::move(frame), tuple_awaitable);
+    if (ec) co_return std::error_code(ec);
+    pc.keyspace = ks;
+    co_return std::error_code{};
+}
+
+asio::awaitable<std::error_code> cluster_impl::prepare_on(pooled_connection& pc,
+                                                          const prepared_info& p,
+                                                          diagnostics& diag) {
+    auto conn = pc.conn;
+    const bool v5 = conn->version() >= protocol::protocol_version::v5;
+    if (!v5 && !p.keyspace.empty() && pc.keyspace != p.keyspace) {
+        auto kec = co_await use_keyspace(pc, p.keyspace);
+        if (kec) co_return kec;
+    }
+    protocol::prepare_request pr;
+    pr.query = p.query;
+    if (v5 && !p.keyspace.empty()) pr.keyspace = p.keyspace;
+    auto [ec, resp] = co_await conn->async_request(pr, tuple_awaitable);
+    if (ec) {
+        diag = resp.diag();
+        co_return std::error_code(ec);
+    }
+    co_return std::error_code{};
+}
+
+// ---- prepare ----
+
+void cluster_impl::start_prepare(std::string query, std::unique_ptr<prepare_completion> op) {
+    if (!connected_) {
+        op->complete(session_errc::not_connected, prepared_statement{});
+        return;
+    }
+    if (closing_) {
+        op->complete(session_errc::closed, prepared_statement{});
+        return;
+    }
+    asio::co_spawn(strand_, run_prepare(std::move(query), std::move(op)), asio::detached);
+}
+
+asio::awaitable<void> cluster_impl::run_prepare(std::string query,
+                                                std::unique_ptr<prepare_completion> op) {
+    auto self = shared_from_this();
+    ++inflight_;
+    auto ks = keyspace();
+    std::string key = ks + '\0' + query;
+    if (auto it = prepared_.find(key); it != prepared_.end()) {
+        op->complete({}, prepared_statement(it->second));
+        request_done();
+        co_return;
+    }
+    auto info = std::make_shared<prepared_info>();
+    info->query = query;
+    info->keyspace = ks;
+    const auto& prof = profiles_.default_profile();
+    query_plan plan;
+    routing_info ri;
+    ri.keyspace = ks;
+    ri.consistency = prof.consistency;
+    prof.load_balancing->new_plan(ri, plan);
+    auto deadline = clock::now() + (prof.request_timeout.count() > 0 ? prof.request_timeout
+                                                                     : std::chrono::hours(1));
+    std::error_code last = session_errc::no_host_available;
+    host_ptr used;
+    std::string errors;
+    while (auto h = plan.next()) {
+        if (closing_) {
+            last = session_errc::closed;
+            break;
+        }
+        auto pool = pool_for(h);
+        if (!pool || !h->is_up()) continue;
+        auto [aec, pc] = co_await pool->acquire(deadline);
+        if (aec) {
+            last = aec;
+            continue;
+        }
+        const bool v5 = pc->conn->version() >= protocol::protocol_version::v5;
+        if (!ks.empty() && !v5 && pc->keyspace != ks) {
+            auto kec = co_await use_keyspace(*pc, ks);
+            if (kec) {
+                pool->release(*pc);
+                last = kec;
+                continue;
+            }
+        }
+        protocol::prepare_request pr;
+        pr.query = query;
+        if (v5 && !ks.empty()) pr.keyspace = ks;
+        auto [ec, resp] = co_await pc->conn->async_request(pr, tuple_awaitable);
+        pool->release(*pc);
+        if (ec) {
+            last = ec;
+            errors = h->endpoint().to_string() + ": " +
+                     (resp.diag().message.empty() ? ec.message() : resp.diag().message);
+            if (ec.category() == server_category()) break;  // syntax, invalid, ...
+            continue;
+        }
+        protocol::response msg;
+        auto* pr_res = resp.decode(msg) ? nullptr : std::get_if<protocol::prepared_result>(&msg);
+        if (!pr_res) {
+            last = errc::unexpected_response;
+            break;
+        }
+        info->id.assign(pr_res->id.begin(), pr_res->id.end());
+        info->set_result_metadata_id(pr_res->result_metadata_id);
+        auto copy_cols = [](const std::vector<protocol::column_spec>& in) {
+            std::vector<prepared_column> out;
+            for (const auto& c : in)
+                out.push_back(
+                    {std::string(c.keyspace), std::string(c.table), std::string(c.name), c.type});
+            return out;
+        };
+        info->variables = copy_cols(pr_res->metadata.columns);
+        info->pk_indexes = pr_res->metadata.pk_indexes;
+        info->result_columns = copy_cols(pr_res->result.columns);
+        if (pr_res->metadata.global_tables_spec)
+            info->routing_keyspace = std::string(pr_res->metadata.global_spec.keyspace);
+        else if (!info->variables.empty())
+            info->routing_keyspace = info->variables.front().keyspace;
+        used = h;
+        last = {};
+        break;
+    }
+    if (last) {
+        log(log_level::warning, "prepare failed: " + (errors.empty() ? last.message() : errors));
+        op->complete(last, prepared_statement{});
+    } else {
+        prepared_.emplace(key, info);
+        co_await prepare_everywhere(info, used);
+        op->complete({}, prepared_statement(info));
+    }
+    request_done();
+}
+
+asio::awaitable<void> cluster_impl::prepare_everywhere(std::shared_ptr<const prepared_info> p,
+                                                       host_ptr except) {
+    for (const auto& h : hosts()) {
+        if (h == except || !h->is_up() || closing_) continue;
+        auto pool = pool_for(h);
+        if (!pool) continue;
+        auto [aec, pc] = co_await pool->acquire(clock::now() + std::chrono::seconds(2));
+        if (aec) continue;
+        diagnostics diag;
+        auto ec = co_await prepare_on(*pc, *p, diag);
+        if (ec)
+            log(log_level::debug, "prepare on " + h->endpoint().to_string() + ": " + ec.message());
+        pool->release(*pc);
+    }
+}
+
+asio::awaitable<void> cluster_impl::reprepare_on_host(host_ptr h) {
+    auto self = shared_from_this();
+    auto all = prepared_;
+    for (const auto& [k, p] : all) {
+        if (closing_) break;
+        auto pool = pool_for(h);
+        if (!pool) break;
+        auto [aec, pc] = co_await pool->acquire(clock::now() + std::chrono::seconds(2));
+        if (aec) break;
+        diagnostics diag;
+        auto ec = co_await prepare_on(*pc, *p, diag);
+        pool->release(*pc);
+        if (ec && is_connection_error(ec)) break;
+    }
+}
+
+}  // namespace cql::detail
