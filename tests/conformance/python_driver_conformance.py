@@ -8,6 +8,9 @@ three at run time) with password authentication, then for each protocol version:
 discovers the nodes, creates a keyspace and tables, inserts and reads with prepared
 statements, pages through 10,000 rows, runs a batch and a lightweight transaction, and
 checks the errors for a bad query, an unknown table and a wrong password.
+Then starts a second cqlsim with --single-address (3 nodes on 127.0.0.1, consecutive
+ports) and checks that the driver (which reads system.peers_v2, with v4 and v5) discovers
+and uses all three nodes.
 Exit status 0 on success.
 """
 
@@ -52,11 +55,36 @@ def free_port():
     raise RuntimeError("no free port on 127.0.0.1-3")
 
 
-def start_cqlsim(binary, port):
-    proc = subprocess.Popen(
-        [binary, "--nodes", "3", "--base-address", ADDRESSES[0], "--port", str(port),
-         "--vnodes", "8", "--auth", "%s:%s" % (USER, PASSWORD)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+def free_port_range(count):
+    """`count` consecutive ports free on 127.0.0.1."""
+    for _ in range(50):
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        base = probe.getsockname()[1]
+        probe.close()
+        if base + count > 65535:
+            continue
+        ok = True
+        for p in range(base, base + count):
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind(("127.0.0.1", p))
+            except OSError:
+                ok = False
+            finally:
+                s.close()
+        if ok:
+            return base
+    raise RuntimeError("no %d consecutive free ports on 127.0.0.1" % count)
+
+
+def start_cqlsim(binary, port, single_address=False):
+    args = [binary, "--nodes", "3", "--base-address", ADDRESSES[0], "--port", str(port),
+            "--vnodes", "8", "--auth", "%s:%s" % (USER, PASSWORD)]
+    if single_address:
+        args.append("--single-address")
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.time() + 20
     lines = []
     while time.time() < deadline:
@@ -207,6 +235,45 @@ def scenario(port, version, compression=False):
     bad.shutdown()
 
 
+def single_address_scenario(port, version):
+    """3 nodes on 127.0.0.1:port..port+2: told apart only by system.peers_v2's ports."""
+    print("protocol v%d, single address" % version)
+    cluster = make_cluster(port, version)
+    session = cluster.connect()
+    try:
+        check(cluster.protocol_version == version, "connected with v%d" % version)
+        want = [("127.0.0.1", port + k) for k in range(3)]
+        eps = sorted((h.endpoint.address, h.endpoint.port)
+                     for h in cluster.metadata.all_hosts())
+        check(eps == want, "discovered 3 nodes on one address: %s" % eps)
+        deadline = time.time() + 10
+        while time.time() < deadline and len(session.get_pools()) < 3:
+            time.sleep(0.1)
+        pools = sorted((p.host.endpoint.address, p.host.endpoint.port)
+                       for p in session.get_pools())
+        check(pools == want, "a pool to every node: %s" % pools)
+        ks = "single_v%d" % version
+        session.execute("CREATE KEYSPACE %s WITH replication = "
+                        "{'class': 'NetworkTopologyStrategy', 'dc1': 3}" % ks)
+        session.execute("CREATE TABLE %s.t (k int PRIMARY KEY, v text)" % ks)
+        ins = session.prepare("INSERT INTO %s.t (k, v) VALUES (?, ?)" % ks)
+        for k in range(30):
+            session.execute(ins, (k, "v%d" % k))
+        coordinators = set()
+        sel = session.prepare("SELECT v FROM %s.t WHERE k = ?" % ks)
+        for k in range(30):
+            rs = session.execute(sel, (k,))
+            check_row = rs.one()
+            if check_row is None or check_row.v != "v%d" % k:
+                raise AssertionError("row %d read back as %r" % (k, check_row))
+            coordinators.add(rs.response_future.coordinator_host.endpoint.port)
+        check(len(coordinators) == 3, "requests spread over the 3 nodes: %s" %
+              sorted(coordinators))
+        session.execute("DROP KEYSPACE %s" % ks)
+    finally:
+        cluster.shutdown()
+
+
 def main():
     if len(sys.argv) != 2:
         print(__doc__)
@@ -230,6 +297,21 @@ def main():
             raise
     if rc != 0:
         print("cqlsim exited with status %d" % rc)
+        return 1
+    base = free_port_range(3)
+    proc = start_cqlsim(sys.argv[1], base, single_address=True)
+    try:
+        for version in (4, 5):
+            single_address_scenario(base, version)
+    finally:
+        proc.terminate()
+        try:
+            rc = proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+    if rc != 0:
+        print("cqlsim (single address) exited with status %d" % rc)
         return 1
     print("all conformance checks passed")
     return 0

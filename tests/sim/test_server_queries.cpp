@@ -272,6 +272,56 @@ TEST_CASE("each node answers system.local for itself and lists the others in pee
     }
 }
 
+static bool is_loopback(proto::value_view v) {
+    return v.data.size() == 4 && v.data[0] == 127 && v.data[1] == 0 && v.data[2] == 0 &&
+           v.data[3] == 1;
+}
+
+TEST_CASE("single address: peers_v2 tells the nodes apart by port", "[server]") {
+    // All three nodes on 127.0.0.1 with their own native ports, like a multi-port setup:
+    // peers_v2 is keyed by (peer, peer_port), so each node needs its own storage port.
+    cqlsim::cluster c(local_config(3));
+    c.start();
+    REQUIRE(c.size() == 3);
+    for (std::size_t n = 0; n < 3; ++n) {
+        client cl;
+        cl.connect(c, n);
+        cl.handshake(proto::protocol_version::v5);
+        auto l = cl.query("SELECT rpc_address, rpc_port, listen_port FROM system.local", 1);
+        REQUIRE(l.rows().row_count == 1);
+        auto lr = *l.rows().rows().begin();
+        CHECK(is_loopback(lr[0]));
+        CHECK(as_int(lr[1]) == c.endpoint(n).port);
+        CHECK(as_int(lr[2]) == 7000 + static_cast<int>(n));
+
+        auto p =
+            cl.query("SELECT peer, peer_port, native_address, native_port FROM system.peers_v2", 2);
+        REQUIRE(p.rows().row_count == 2);
+        std::set<int> native_ports, peer_ports;
+        for (auto pr : p.rows().rows()) {
+            CHECK(is_loopback(pr[0]));
+            CHECK(is_loopback(pr[2]));
+            peer_ports.insert(as_int(pr[1]));
+            native_ports.insert(as_int(pr[3]));
+        }
+        std::set<int> want_native, want_peer;
+        for (std::size_t k = 0; k < 3; ++k) {
+            if (k == n) continue;
+            want_native.insert(c.endpoint(k).port);
+            want_peer.insert(7000 + static_cast<int>(k));
+        }
+        CHECK(native_ports == want_native);
+        CHECK(peer_ports == want_peer);
+
+        // system.peers is keyed by address alone (as in Cassandra): the two other nodes
+        // share one row there, which is why drivers must use peers_v2 for such clusters.
+        auto p1 = cl.query("SELECT peer, rpc_address FROM system.peers", 3);
+        REQUIRE(p1.rows().row_count == 1);
+        auto p1r = *p1.rows().rows().begin();
+        CHECK(is_loopback(p1r[1]));
+    }
+}
+
 TEST_CASE("a cluster on the caller's io_context, started and stopped cleanly", "[server]") {
     asio::io_context io;
     cqlsim::cluster c(io, local_config(2));

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <set>
 
 #include "sim_fixture.hpp"
@@ -61,6 +62,36 @@ TEST_CASE("system.local and peers follow the topology", "[engine][system]") {
     CHECK(p1.rows.size() == 2);
     auto p1r = fixture::render(p1);
     CHECK(std::count_if(p1r.begin(), p1r.end(), [](auto& x) { return x[2] == "'dc2'"; }) == 1);
+}
+
+TEST_CASE("nodes sharing an address are told apart by their ports in peers_v2",
+          "[engine][system]") {
+    engine_config cfg;
+    for (int i = 0; i < 3; ++i) {
+        node_info n;
+        n.address = "127.0.0.1";
+        n.port = 9042 + i;
+        n.storage_port = 7000 + i;
+        n.tokens = {std::to_string(i * 1000)};
+        cfg.topo.nodes.push_back(n);
+    }
+    engine e(cfg);
+    session_state s;
+    s.node = 1;
+    auto l = fixture::render(std::get<rows_result>(
+        e.query(s, "SELECT listen_port, broadcast_port, rpc_port FROM system.local", {})));
+    REQUIRE(l.size() == 1);
+    CHECK(l[0] == std::vector<std::string>{"7001", "7001", "9043"});
+    auto p = fixture::render(std::get<rows_result>(e.query(
+        s, "SELECT peer, peer_port, native_address, native_port FROM system.peers_v2", {})));
+    std::sort(p.begin(), p.end());
+    CHECK(p ==
+          std::vector<std::vector<std::string>>{{"'127.0.0.1'", "7000", "'127.0.0.1'", "9042"},
+                                                {"'127.0.0.1'", "7002", "'127.0.0.1'", "9044"}});
+    // system.peers is keyed by the address alone: one row for both (as in Cassandra).
+    auto p1 = fixture::render(
+        std::get<rows_result>(e.query(s, "SELECT peer, rpc_address FROM system.peers", {})));
+    CHECK(p1 == std::vector<std::vector<std::string>>{{"'127.0.0.1'", "'127.0.0.1'"}});
 }
 
 TEST_CASE("system_schema reflects the schema", "[engine][system]") {

@@ -121,7 +121,8 @@ struct selector {
     kind k = kind::column;
     std::string name;  // column name (or function name)
     std::vector<std::string> args;
-    std::optional<term> value;  // literal selector
+    std::optional<term> value;  // literal selector; the vector argument of similarity_*
+    bool value_first = false;   // similarity_*(value, column) rather than (column, value)
     std::string alias;
 };
 
@@ -133,6 +134,7 @@ struct select_statement {
     std::vector<selector> selectors;
     std::vector<relation> where;
     std::vector<std::pair<std::string, bool>> order_by;  // column, descending
+    std::optional<std::pair<std::string, term>> ann;     // ORDER BY column ANN OF term
     std::optional<term> limit;
     std::optional<term> per_partition_limit;
     bool allow_filtering = false;

@@ -117,7 +117,8 @@ struct session_state {
 
 struct node_info {
     std::string address = "127.0.0.1";  // IPv4 or IPv6 text
-    std::int32_t port = 9042;
+    std::int32_t port = 9042;           // native (CQL) port
+    std::int32_t storage_port = 7000;   // system.local listen_port, system.peers_v2 peer_port
     std::string datacenter = "datacenter1";
     std::string rack = "rack1";
     uuid_bytes host_id{};

@@ -806,6 +806,14 @@ class parser {
             expect_kw("by");
             do {
                 auto col = ident();
+                if (accept_kw("ann")) {
+                    expect_kw("of");
+                    if (s.ann || !s.order_by.empty())
+                        fail_at(peek(), "ANN ordering cannot be combined with other orderings");
+                    s.ann.emplace(std::move(col), term());
+                    continue;
+                }
+                if (s.ann) fail_at(peek(), "ANN ordering cannot be combined with other orderings");
                 bool desc = false;
                 if (accept_kw("desc"))
                     desc = true;
@@ -855,7 +863,23 @@ class parser {
                 else
                     sel.k = ast::selector::kind::function;
                 sel.name = fname;
-                if (!accept_sym(")")) {
+                if (fname == "similarity_cosine" || fname == "similarity_dot_product" ||
+                    fname == "similarity_euclidean") {
+                    // (column, term), (term, column) or (column, column)
+                    for (int i = 0; i < 2; ++i) {
+                        if (i == 1) expect_sym(",");
+                        bool column = (peek().kind == tk::ident && !peek_kw("null")) ||
+                                      peek().kind == tk::quoted_ident;
+                        if (column) {
+                            sel.args.push_back(ident());
+                        } else {
+                            if (sel.value) fail_at(peek(), "similarity of two literals");
+                            sel.value = term();
+                            sel.value_first = i == 0;
+                        }
+                    }
+                    expect_sym(")");
+                } else if (!accept_sym(")")) {
                     do {
                         sel.args.push_back(ident());
                     } while (accept_sym(","));

@@ -230,6 +230,13 @@ std::vector<column_spec> engine::impl::bind_specs(const ast::parsed_statement& p
                 b.t = &t;
                 std::vector<int> pkm(t.pk.size(), -1);
                 b.where(s.where, nullptr, &pkm);
+                if (s.ann)
+                    if (const auto* c = t.find(s.ann->first))
+                        b.set(s.ann->second, c->name, c->type);
+                for (const auto& sel : s.selectors)
+                    if (sel.k == ast::selector::kind::function && sel.value && !sel.args.empty())
+                        if (const auto* c = t.find(sel.args[0]))
+                            b.set(*sel.value, c->name, c->type);
                 if (s.limit) b.set(*s.limit, "[limit]", proto::data_type(type_id::int_));
                 if (s.per_partition_limit)
                     b.set(*s.per_partition_limit, "[per_partition_limit]",

@@ -1,6 +1,8 @@
 // SELECT: restrictions, partition and row iteration, paging, selection.
 #include <algorithm>
 #include <climits>
+#include <cmath>
+#include <cstring>
 
 #include "cql/protocol/murmur3.hpp"
 #include "cql/protocol/value.hpp"
@@ -35,13 +37,65 @@ byte_buffer int_bytes(std::int32_t v) {
 }
 
 struct out_col {
-    enum class kind : std::uint8_t { column, writetime, ttl, token, count, literal };
+    enum class kind : std::uint8_t { column, writetime, ttl, token, count, literal, similarity };
     kind k = kind::column;
     const column_def* col = nullptr;
     std::string name;
     proto::data_type type;
-    std::optional<byte_buffer> literal;
+    std::optional<byte_buffer> literal;  // similarity: the other vector (nullopt: null)
+    // similarity_*: the function, the second column (or the term giving `literal`).
+    enum class sim_fn : std::uint8_t { cosine, dot_product, euclidean } fn = sim_fn::cosine;
+    const column_def* col2 = nullptr;
+    const ast::term* arg = nullptr;
 };
+
+bool is_float_vector(const proto::data_type& t) {
+    return t.id == type_id::vector && t.params.size() == 1 && t.params[0].id == type_id::float_;
+}
+
+// A serialized vector<float, n>: n big-endian IEEE 754 floats. Empty if the size is wrong.
+std::vector<float> float_vector(bytes_view b, std::uint32_t dimension) {
+    std::vector<float> out;
+    if (b.size() != std::size_t{dimension} * 4) return out;
+    out.reserve(dimension);
+    for (std::size_t i = 0; i < b.size(); i += 4) {
+        std::uint32_t u = (std::uint32_t{b[i]} << 24) | (std::uint32_t{b[i + 1]} << 16) |
+                          (std::uint32_t{b[i + 2]} << 8) | std::uint32_t{b[i + 3]};
+        float f;
+        std::memcpy(&f, &u, 4);
+        out.push_back(f);
+    }
+    return out;
+}
+
+// Cassandra 5's similarity functions (jvector's VectorSimilarityFunction.compare):
+// cosine (1 + cos) / 2, dot product (1 + a.b) / 2, euclidean 1 / (1 + |a - b|^2).
+float similarity(out_col::sim_fn fn, const std::vector<float>& a, const std::vector<float>& b) {
+    double dot = 0, na = 0, nb = 0, dist = 0;
+    for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) {
+        double x = a[i], y = b[i];
+        dot += x * y;
+        na += x * x;
+        nb += y * y;
+        dist += (x - y) * (x - y);
+    }
+    switch (fn) {
+        case out_col::sim_fn::cosine:
+            return static_cast<float>((1 + dot / std::sqrt(na * nb)) / 2);
+        case out_col::sim_fn::dot_product:
+            return static_cast<float>((1 + dot) / 2);
+        case out_col::sim_fn::euclidean:
+            return static_cast<float>(1 / (1 + dist));
+    }
+    return 0;
+}
+
+byte_buffer float_bytes(float f) {
+    std::uint32_t u;
+    std::memcpy(&u, &f, 4);
+    return {static_cast<std::uint8_t>(u >> 24), static_cast<std::uint8_t>(u >> 16),
+            static_cast<std::uint8_t>(u >> 8), static_cast<std::uint8_t>(u)};
+}
 
 std::string op_text(ast::op o) {
     switch (o) {
@@ -166,8 +220,42 @@ std::vector<out_col> resolve_selection(const table_def& t, const ast::select_sta
                 o.type = proto::data_type(type_id::bigint);
                 break;
             }
-            case ast::selector::kind::function:
-                invalid("Unknown function '" + sel.name + "'");
+            case ast::selector::kind::function: {
+                std::string fname = "system." + sel.name;
+                if (sel.name == "similarity_cosine")
+                    o.fn = out_col::sim_fn::cosine;
+                else if (sel.name == "similarity_dot_product")
+                    o.fn = out_col::sim_fn::dot_product;
+                else if (sel.name == "similarity_euclidean")
+                    o.fn = out_col::sim_fn::euclidean;
+                else
+                    invalid("Unknown function '" + sel.name + "'");
+                if (sel.args.empty())
+                    invalid("Cannot infer type of argument ? in call to function " + fname);
+                std::vector<const column_def*> cols;
+                for (const auto& a : sel.args) {
+                    const auto* c = t.find(a);
+                    if (!c) undefined(a);
+                    if (!is_float_vector(c->type))
+                        invalid("Function " + fname +
+                                " requires a float vector argument, but found argument " + a +
+                                " of type " + proto::to_cql_string(c->type));
+                    cols.push_back(c);
+                }
+                if (cols.size() == 2 && cols[0]->type.dimension != cols[1]->type.dimension)
+                    invalid("All arguments must have the same vector dimensions");
+                o.k = out_col::kind::similarity;
+                o.col = cols[0];
+                o.col2 = cols.size() == 2 ? cols[1] : nullptr;
+                o.arg = sel.value ? &*sel.value : nullptr;
+                std::string other = o.col2 ? o.col2->name : "?";
+                o.name =
+                    fname + "(" +
+                    (sel.value_first ? other + ", " + o.col->name : o.col->name + ", " + other) +
+                    ")";
+                o.type = proto::data_type(type_id::float_);
+                break;
+            }
             case ast::selector::kind::literal:
                 invalid("Literal selectors are not supported by cqlsim");
         }
@@ -453,6 +541,38 @@ result engine::impl::select(const ast::select_statement& s, exec_context& ctx,
     auto tctx = term_ctx(bound);
     auto now_s = now_seconds();
     auto sel = resolve_selection(t, s);
+    for (auto& c : sel)
+        if (c.k == out_col::kind::similarity && c.arg) {
+            auto v = eval_value(*c.arg, c.col->type, c.col->name, tctx);
+            if (v) c.literal = encode(c.col->type, *v);
+        }
+    // ORDER BY v ANN OF [...]: every matching row is scored (cosine, SAI's default) and
+    // the best LIMIT rows returned, in one page.
+    std::vector<float> ann_query;
+    std::int64_t ann_limit = 0;
+    const column_def* ann_col = nullptr;
+    if (s.ann) {
+        ann_col = t.find(s.ann->first);
+        if (!ann_col) invalid("Undefined column name " + s.ann->first);
+        if (!is_float_vector(ann_col->type))
+            invalid("ANN ordering is only supported on float vector indexes");
+        std::optional<std::int64_t> lim;
+        if (s.limit)
+            if (auto v = eval_value(*s.limit, proto::data_type(type_id::int_), "[limit]", tctx))
+                lim = std::get<std::int64_t>(v->v);
+        if (!lim || *lim > 1000)
+            invalid(
+                "SAI based ORDER BY clause requires a LIMIT that is not greater than 1000. "
+                "LIMIT was " +
+                (lim ? std::to_string(*lim) : std::string("NO LIMIT")));
+        if (*lim <= 0) invalid("LIMIT must be strictly positive");
+        ann_limit = *lim;
+        auto v = eval_value(s.ann->second, ann_col->type, ann_col->name, tctx);
+        if (!v) invalid("Unsupported null value for column " + ann_col->name);
+        ann_query = float_vector(encode(ann_col->type, *v), ann_col->type.dimension);
+        if (ann_query.size() != ann_col->type.dimension)
+            invalid("Invalid vector literal for " + ann_col->name);
+    }
     bool aggregate = std::any_of(sel.begin(), sel.end(),
                                  [](const out_col& c) { return c.k == out_col::kind::count; });
 
@@ -626,6 +746,8 @@ result engine::impl::select(const ast::select_statement& s, exec_context& ctx,
         }
     }
 
+    if (s.ann) limit = INT32_MAX;  // applied after scoring
+
     // ---- candidate partitions
     std::vector<partition*> parts;
     bool key_lookup = pk_all;
@@ -653,7 +775,7 @@ result engine::impl::select(const ast::select_statement& s, exec_context& ctx,
     }
 
     // ---- paging state
-    std::int32_t page_size = (o.page_size > 0 && !aggregate) ? o.page_size : INT32_MAX;
+    std::int32_t page_size = (o.page_size > 0 && !aggregate && !s.ann) ? o.page_size : INT32_MAX;
     auto qh = hash16(ctx.keyspace + "\n" + t.keyspace + "." + t.name + "\n" + ctx.query_text);
     std::uint64_t query_hash = 0;
     for (int i = 0; i < 8; ++i)
@@ -795,6 +917,27 @@ result engine::impl::select(const ast::select_statement& s, exec_context& ctx,
         });
     }
 
+    if (s.ann) {
+        // Score the rows (rows without a vector are not in the index), best first.
+        std::vector<std::pair<float, hit>> scored;
+        for (const auto& h : hits) {
+            if (!h.r) continue;
+            auto it = h.r->cells.find(ann_col->id);
+            if (it == h.r->cells.end() || !it->second.live(now_s)) continue;
+            auto vec = float_vector(it->second.data, ann_col->type.dimension);
+            if (vec.size() != ann_query.size()) continue;
+            scored.emplace_back(similarity(out_col::sim_fn::cosine, vec, ann_query), h);
+        }
+        std::stable_sort(scored.begin(), scored.end(),
+                         [](const auto& a, const auto& b) { return a.first > b.first; });
+        if (scored.size() > static_cast<std::size_t>(ann_limit))
+            scored.resize(static_cast<std::size_t>(ann_limit));
+        hits.clear();
+        for (auto& [score, h] : scored)
+            hits.push_back(h);
+        more = false;
+    }
+
     // ---- build the result
     rows_result out;
     for (const auto& c : sel)
@@ -802,6 +945,22 @@ result engine::impl::select(const ast::select_statement& s, exec_context& ctx,
     out.metadata_id = metadata_id(out.columns);
     auto cell_of = [&](const out_col& c, const hit& h) -> std::optional<byte_buffer> {
         if (c.k == out_col::kind::token) return bigint_bytes(h.p->token);
+        if (c.k == out_col::kind::similarity) {
+            auto vector_of = [&](const column_def* col) -> std::optional<byte_buffer> {
+                if (!h.r) return std::nullopt;
+                auto it = h.r->cells.find(col->id);
+                if (it == h.r->cells.end() || !it->second.live(now_s)) return std::nullopt;
+                return it->second.data;
+            };
+            auto a = vector_of(c.col);
+            auto b = c.col2 ? vector_of(c.col2) : c.literal;
+            if (!a || !b) return std::nullopt;
+            auto dim = c.col->type.dimension;
+            auto va = float_vector(*a, dim), vb = float_vector(*b, dim);
+            if (va.size() != dim || vb.size() != dim)
+                invalid("All arguments must have the same vector dimensions");
+            return float_bytes(similarity(c.fn, va, vb));
+        }
         const auto& col = *c.col;
         if (col.kind == column_kind::partition_key)
             return h.p->pk[static_cast<std::size_t>(col.position)];

@@ -253,14 +253,14 @@ void engine::impl::refresh_system_table(table_def& t, const exec_context& ctx) {
             put_row(t, {{"key", text("local")},
                         {"bootstrapped", text("COMPLETED")},
                         {"broadcast_address", inet(n.address)},
-                        {"broadcast_port", i64(7000)},
+                        {"broadcast_port", i64(n.storage_port)},
                         {"cluster_name", text(topo.cluster_name)},
                         {"cql_version", text("3.4.5")},
                         {"data_center", text(n.datacenter)},
                         {"gossip_generation", i64(1700000000)},
                         {"host_id", value{n.host_id}},
                         {"listen_address", inet(n.address)},
-                        {"listen_port", i64(7000)},
+                        {"listen_port", i64(n.storage_port)},
                         {"native_protocol_version", text("5")},
                         {"partitioner", text("org.apache.cassandra.dht.Murmur3Partitioner")},
                         {"rack", text(n.rack)},
@@ -282,9 +282,11 @@ void engine::impl::refresh_system_table(table_def& t, const exec_context& ctx) {
                     {"schema_version", node_schema(n)},
                     {"tokens", text_set(n.tokens)}};
                 if (t.name == "peers") {
+                    // Keyed by address only: nodes sharing an address (single_address
+                    // clusters) collapse into one row here; peers_v2 tells them apart.
                     row.emplace_back("rpc_address", inet(n.address));
                 } else {
-                    row.emplace_back("peer_port", i64(7000));
+                    row.emplace_back("peer_port", i64(n.storage_port));
                     row.emplace_back("native_address", inet(n.address));
                     row.emplace_back("native_port", i64(n.port));
                 }

@@ -240,6 +240,9 @@ void cluster::impl::update_topology() {
         node_info ni;
         ni.address = n->address;
         ni.port = n->port;
+        // Nodes sharing an address need distinct storage ports, as in a real multi-port
+        // setup, or their system.peers_v2 rows (key: peer, peer_port) would collide.
+        ni.storage_port = cfg.single_address ? 7000 + static_cast<std::int32_t>(n->index) : 7000;
         ni.datacenter = n->datacenter;
         ni.rack = n->rack;
         ni.tokens = n->tokens;
