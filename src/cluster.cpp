@@ -71,6 +71,17 @@ cluster::~cluster() {
     impl_->shutdown();
 }
 
+cql::session& cluster::session(std::string_view keyspace) {
+    std::lock_guard lk(sessions_mutex_);
+    auto it = sessions_.find(keyspace);
+    if (it == sessions_.end())
+        it = sessions_
+                 .emplace(std::string(keyspace),
+                          std::make_unique<cql::session>(impl_, std::string(keyspace)))
+                 .first;
+    return *it->second;
+}
+
 boost::asio::any_io_executor cluster::get_executor() const noexcept {
     return impl_->user_executor();
 }

@@ -4,10 +4,12 @@
 #include <cstring>
 #include <exception>
 #include <string>
+#include <thread>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
@@ -21,8 +23,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr std::size_t initial_read_buffer = 64 * 1024;
+// An idle connection holds little: the read buffer starts at 16 KiB (it grows with the
+// frames that arrive), and stream slots are created as requests need them.
+constexpr std::size_t initial_read_buffer = 16 * 1024;
 constexpr std::size_t min_read_space = 16 * 1024;
+constexpr std::size_t initial_slots = 64;
 
 p::compression_algorithm to_algorithm(cql::compression c) noexcept {
     return c == cql::compression::lz4 ? p::compression_algorithm::lz4
@@ -42,6 +47,28 @@ bool is_version_error(const response& r, p::protocol_version asked) {
 
 }  // namespace
 
+io_executor io_executor_of(const asio::any_io_executor& ex) {
+    using tracked = std::decay_t<decltype(asio::prefer(std::declval<io_executor>(),
+                                                       asio::execution::outstanding_work.tracked))>;
+    if (auto* io = ex.target<io_executor>()) return *io;
+    if (auto* io = ex.target<tracked>())
+        return io_executor(asio::prefer(*io, asio::execution::outstanding_work.untracked));
+    if (auto* s = ex.target<asio::strand<io_executor>>()) return s->get_inner_executor();
+    // Not an io_context: one driver-wide io_context and thread (started when first needed).
+    struct fallback {
+        asio::io_context io{1};
+        asio::executor_work_guard<io_executor> work{io.get_executor()};
+        std::thread thread{[this] { io.run(); }};
+        ~fallback() {
+            work.reset();
+            io.stop();
+            if (thread.joinable()) thread.join();
+        }
+    };
+    static fallback f;
+    return f.io.get_executor();
+}
+
 std::shared_ptr<connection> connection::create(const asio::any_io_executor& ex,
                                                connection_config cfg) {
     return std::make_shared<connection>(private_tag{}, ex, std::move(cfg));
@@ -49,16 +76,14 @@ std::shared_ptr<connection> connection::create(const asio::any_io_executor& ex,
 
 connection::connection(private_tag, const asio::any_io_executor& ex, connection_config cfg)
     : cfg_(std::move(cfg)),
-      strand_(asio::make_strand(ex)),
+      strand_(asio::make_strand(io_executor_of(ex))),
       stream_(strand_),
       heartbeat_timer_(strand_),
       connect_timer_(strand_),
+      deadline_timer_(strand_),
       segments_in_(p::compression_algorithm::none, cfg_.max_body_size) {
-    auto n = std::clamp<std::uint32_t>(cfg_.max_streams, 1, 32768);
-    slots_.resize(n);
-    free_ids_.reserve(n);
-    for (std::uint32_t i = n; i > 0; --i)
-        free_ids_.push_back(static_cast<std::int16_t>(i - 1));
+    max_slots_ = std::clamp<std::uint32_t>(cfg_.max_streams, 1, 32768);
+    slots_.reserve(std::min<std::size_t>(initial_slots, max_slots_));
     rbuf_.resize(initial_read_buffer);
 }
 
@@ -361,7 +386,7 @@ void connection::prepare_read(std::size_t needed) {
 
 std::error_code connection::make_frame_response(const p::frame_view& f, response& out) {
     if (!f.header.is_response) return p::codec_errc::unexpected_direction;
-    p::byte_buffer body;
+    p::byte_buffer body = take_body_buffer();
     if (f.header.has(p::frame_flags::compression)) {
         // v4 body compression; in v5 compression belongs to the segment layer.
         if (compression_ != cql::compression::lz4 || segments_)
@@ -403,11 +428,17 @@ void connection::start_request(std::unique_ptr<request_completion> op, p::byte_b
     }
     asio::dispatch(strand_, [self = shared_from_this(), op = std::move(op),
                              frame = std::move(frame)]() mutable {
-        self->on_strand_request(std::move(op), std::move(frame));
+        self->on_strand_request(std::move(op), frame);
     });
 }
 
-void connection::on_strand_request(std::unique_ptr<request_completion> op, p::byte_buffer frame) {
+void connection::start_request_view(std::unique_ptr<request_completion> op, p::bytes_view frame) {
+    asio::dispatch(strand_, [self = shared_from_this(), op = std::move(op), frame]() mutable {
+        self->on_strand_request(std::move(op), frame);
+    });
+}
+
+void connection::on_strand_request(std::unique_ptr<request_completion> op, p::bytes_view frame) {
     auto st = state_.load();
     if (st != state::ready) {
         op->complete(st == state::defunct  ? std::error_code(errc::connection_defunct)
@@ -424,12 +455,17 @@ void connection::on_strand_request(std::unique_ptr<request_completion> op, p::by
         op->complete(errc::request_too_large, response{});
         return;
     }
-    if (free_ids_.empty()) {
+    std::int16_t id = 0;
+    if (!free_ids_.empty()) {
+        id = free_ids_.back();
+        free_ids_.pop_back();
+    } else if (slots_.size() < max_slots_) {
+        id = static_cast<std::int16_t>(slots_.size());  // a new stream id: slots grow lazily
+        slots_.emplace_back();
+    } else {
         op->complete(errc::no_stream_available, response{});
         return;
     }
-    const auto id = free_ids_.back();
-    free_ids_.pop_back();
     ++in_use_;
     auto& s = slots_[static_cast<std::size_t>(id)];
     s.st = slot_state::active;
@@ -446,30 +482,30 @@ void connection::on_strand_request(std::unique_ptr<request_completion> op, p::by
         });
     }
     if (cfg_.request_timeout.count() > 0) {
-        if (!s.timer) s.timer = std::make_unique<asio::steady_timer>(strand_);
-        s.timer->expires_after(cfg_.request_timeout);
-        s.timer->async_wait([w = weak_from_this(), id, gen](std::error_code ec) {
-            if (ec) return;
-            if (auto self = w.lock()) self->on_timeout(id, gen);
-        });
+        s.deadline = std::chrono::steady_clock::now() + cfg_.request_timeout;
+        if (s.deadline < deadline_armed_) arm_deadline(s.deadline);
     }
 
-    frame[0] = static_cast<std::uint8_t>(version());
-    frame[2] = static_cast<std::uint8_t>(static_cast<std::uint16_t>(id) >> 8);
-    frame[3] = static_cast<std::uint8_t>(static_cast<std::uint16_t>(id) & 0xFF);
-    enqueue_frame(frame);
+    enqueue_frame(frame, id);
     flush();
 }
 
-void connection::enqueue_frame(p::byte_buffer& frame) {
+void connection::enqueue_frame(p::bytes_view frame, std::int16_t id) {
     ++pending_frames_;
+    const auto at = pending_.size();
+    // The copy gets this connection's version and the stream id.
+    auto patch = [&] {
+        pending_[at] = static_cast<std::uint8_t>(version());
+        pending_[at + 2] = static_cast<std::uint8_t>(static_cast<std::uint16_t>(id) >> 8);
+        pending_[at + 3] = static_cast<std::uint8_t>(static_cast<std::uint16_t>(id) & 0xFF);
+    };
     if (!segments_ && compression_ == cql::compression::lz4 &&
         frame.size() > p::frame_header_size) {
         // v4: compress the body, set the flag, patch the length.
-        const auto at = pending_.size();
         pending_.insert(pending_.end(), frame.begin(), frame.begin() + p::frame_header_size);
+        patch();
         pending_[at + 1] |= p::frame_flags::compression;
-        auto body = p::bytes_view(frame).subspan(p::frame_header_size);
+        auto body = frame.subspan(p::frame_header_size);
         if (!p::compress_frame_body_lz4(body, pending_)) {
             p::patch_frame_body_length(pending_, at);
             return;
@@ -477,6 +513,7 @@ void connection::enqueue_frame(p::byte_buffer& frame) {
         pending_.resize(at);  // LZ4 refused: send it uncompressed
     }
     pending_.insert(pending_.end(), frame.begin(), frame.end());
+    patch();
 }
 
 void connection::flush() {
@@ -574,7 +611,6 @@ void connection::complete_stream(std::int16_t id, std::error_code ec, response&&
             return;
         case slot_state::active: {
             auto op = std::move(s.op);
-            if (s.timer) s.timer->cancel();
             release_stream(id);
             op->complete(ec, std::move(r));
             return;
@@ -586,24 +622,53 @@ void connection::release_stream(std::int16_t id) {
     auto& s = slots_[static_cast<std::size_t>(id)];
     s.st = slot_state::free;
     s.op.reset();
+    s.deadline = std::chrono::steady_clock::time_point::max();
     ++s.generation;
     free_ids_.push_back(id);
     --in_use_;
 }
 
-void connection::on_timeout(std::int16_t id, std::uint32_t generation) {
+void connection::on_timeout(std::int16_t id) {
     auto& s = slots_[static_cast<std::size_t>(id)];
-    if (s.st != slot_state::active || s.generation != generation) return;
+    if (s.st != slot_state::active) return;
     auto op = std::move(s.op);
     s.st = slot_state::orphaned;  // the id waits for the late answer
+    s.deadline = std::chrono::steady_clock::time_point::max();
     op->complete(errc::timed_out, response{});
+}
+
+void connection::arm_deadline(std::chrono::steady_clock::time_point t) {
+    deadline_armed_ = t;
+    deadline_timer_.expires_at(t);  // (cancels the wait for a later deadline)
+    deadline_timer_.async_wait([w = weak_from_this()](std::error_code ec) {
+        if (auto self = w.lock()) self->on_deadline(ec);
+    });
+}
+
+void connection::on_deadline(std::error_code ec) {
+    if (ec) return;  // re-armed earlier, or the connection failed
+    deadline_armed_ = std::chrono::steady_clock::time_point::max();
+    const auto st = state_.load();
+    if (st != state::ready) return;
+    const auto now = std::chrono::steady_clock::now();
+    auto next = std::chrono::steady_clock::time_point::max();
+    for (std::size_t i = 0; i < slots_.size(); ++i) {
+        auto& s = slots_[i];
+        if (s.st != slot_state::active) continue;
+        if (s.deadline <= now)
+            on_timeout(static_cast<std::int16_t>(i));
+        else if (s.deadline < next)
+            next = s.deadline;
+    }
+    if (next != std::chrono::steady_clock::time_point::max() && next < deadline_armed_)
+        arm_deadline(next);
 }
 
 void connection::on_cancel(std::int16_t id, std::uint32_t generation) {
     auto& s = slots_[static_cast<std::size_t>(id)];
     if (s.st != slot_state::active || s.generation != generation) return;
     auto op = std::move(s.op);
-    if (s.timer) s.timer->cancel();
+    s.deadline = std::chrono::steady_clock::time_point::max();
     s.st = slot_state::orphaned;
     op->complete(operation_aborted(), response{});
 }
@@ -630,7 +695,7 @@ void connection::on_heartbeat(std::error_code ec) {
                 if (hec == errc::timed_out) self->fail(errc::heartbeat_failed);
             };
             on_strand_request(make_completion<error_code, response>(std::move(handler), strand_),
-                              std::move(frame));
+                              frame);
         }
     }
     start_heartbeat();
@@ -659,11 +724,13 @@ void connection::fail(std::error_code ec) {
     defunct_reason_ = ec;
     stream_.close();
     heartbeat_timer_.cancel();
+    deadline_timer_.cancel();
+    deadline_armed_ = std::chrono::steady_clock::time_point::max();
     pending_.clear();
     pending_frames_ = 0;
     for (std::size_t i = 0; i < slots_.size(); ++i) {
         auto& s = slots_[i];
-        if (s.timer) s.timer->cancel();
+        s.deadline = std::chrono::steady_clock::time_point::max();
         if (s.st == slot_state::active) {
             auto op = std::move(s.op);
             s.st = slot_state::free;

@@ -2,8 +2,68 @@
 
 namespace cql {
 
+namespace detail {
+namespace {
+// Per-thread cache of body buffers. Trivially destructible state plus a guard so that
+// responses destroyed after the thread's cache (at thread or process exit) free normally.
+constexpr std::size_t cache_slots = 64;
+constexpr std::size_t max_cached_capacity = 256 * 1024;
+struct body_cache {
+    std::vector<protocol::byte_buffer> items;
+    body_cache();
+    ~body_cache();
+};
+thread_local bool cache_gone = false;
+body_cache::body_cache() {
+    items.reserve(cache_slots);
+}
+body_cache::~body_cache() {
+    cache_gone = true;
+}
+body_cache* cache() noexcept {
+    if (cache_gone) return nullptr;
+    thread_local body_cache c;
+    return &c;
+}
+}  // namespace
+
+protocol::byte_buffer take_body_buffer() noexcept {
+    auto* c = cache();
+    if (!c || c->items.empty()) return {};
+    auto b = std::move(c->items.back());
+    c->items.pop_back();
+    return b;
+}
+
+void recycle_body_buffer(protocol::byte_buffer&& b) noexcept {
+    if (b.capacity() == 0 || b.capacity() > max_cached_capacity) return;
+    auto* c = cache();
+    if (!c || c->items.size() >= cache_slots) return;
+    b.clear();
+    c->items.push_back(std::move(b));  // (capacity reserved: no allocation)
+}
+}  // namespace detail
+
+response::~response() {
+    detail::recycle_body_buffer(std::move(body_));
+}
+
+response& response::operator=(response&& o) noexcept {
+    if (this != &o) {
+        detail::recycle_body_buffer(std::move(body_));
+        header_ = o.header_;
+        body_ = std::move(o.body_);
+        message_offset_ = o.message_offset_;
+        prefix_ = std::move(o.prefix_);
+        diag_ = std::move(o.diag_);
+        filled_ = o.filled_;
+    }
+    return *this;
+}
+
 std::error_code response::assign(const protocol::frame_header& h, protocol::byte_buffer body) {
     header_ = h;
+    detail::recycle_body_buffer(std::move(body_));
     body_ = std::move(body);
     header_.body_length = static_cast<std::uint32_t>(body_.size());
     prefix_ = {};

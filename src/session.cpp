@@ -12,6 +12,7 @@
 #include "cql/protocol/murmur3.hpp"
 #include "cql/session.hpp"
 #include "detail/cluster_impl.hpp"
+#include "detail/statement_kind.hpp"
 
 namespace cql {
 
@@ -21,25 +22,26 @@ boost::asio::any_io_executor session::get_executor() const noexcept {
     return impl_->user_executor();
 }
 std::shared_ptr<detail::request_spec> session::make_spec(const statement& s, diagnostics* d) const {
-    return impl_->make_spec(s, d);
+    return impl_->make_spec(s, d, bound_keyspace_);
 }
 std::shared_ptr<detail::request_spec> session::make_spec(const bound_statement& s,
                                                          diagnostics* d) const {
-    return impl_->make_spec(s, d);
+    return impl_->make_spec(s, d, bound_keyspace_);
 }
 std::shared_ptr<detail::request_spec> session::make_spec(const batch& b, diagnostics* d) const {
-    return impl_->make_spec(b, d);
+    return impl_->make_spec(b, d, bound_keyspace_);
 }
 void session::start(std::shared_ptr<detail::request_spec> spec,
-                    std::unique_ptr<detail::result_completion> op) const {
-    impl_->start_request(std::move(spec), std::move(op));
+                    std::unique_ptr<detail::result_completion> op,
+                    boost::asio::cancellation_slot slot) const {
+    impl_->start_request(std::move(spec), std::move(op), slot);
 }
-void session::start_prepare(std::string query,
-                            std::unique_ptr<detail::prepare_completion> op) const {
-    impl_->start_prepare(std::move(query), std::move(op));
+void session::start_prepare(std::string query, std::unique_ptr<detail::prepare_completion> op,
+                            boost::asio::cancellation_slot slot) const {
+    impl_->start_prepare(std::move(query), std::move(op), slot, bound_keyspace_);
 }
 std::string session::keyspace() const {
-    return impl_->keyspace();
+    return bound_keyspace_.empty() ? impl_->keyspace() : bound_keyspace_;
 }
 page_stream session::pages(statement s) {
     return page_stream(*this, std::move(s));
@@ -117,7 +119,8 @@ void page_stream::on_page(error_code ec, const result& r) {
     }
 }
 
-void page_stream::start_next(std::unique_ptr<detail::page_completion> op) {
+void page_stream::start_next(std::unique_ptr<detail::page_completion> op,
+                             boost::asio::cancellation_slot slot) {
     if (done_) {
         op->complete(error_code{}, std::nullopt);
         return;
@@ -127,10 +130,11 @@ void page_stream::start_next(std::unique_ptr<detail::page_completion> op) {
     step->stream = this;
     step->on_page = [this](error_code ec, const result& r) { on_page(ec, r); };
     step->op = std::move(op);
-    session_->start(std::move(spec), std::move(step));
+    session_->start(std::move(spec), std::move(step), slot);
 }
 
-void page_stream::start_next_row(std::unique_ptr<detail::row_completion> op) {
+void page_stream::start_next_row(std::unique_ptr<detail::row_completion> op,
+                                 boost::asio::cancellation_slot slot) {
     if (current_ && row_ != current_->end()) {
         row_view row = *row_;
         ++row_;
@@ -159,7 +163,7 @@ void page_stream::start_next_row(std::unique_ptr<detail::row_completion> op) {
     auto step = std::make_unique<next_page>();
     step->self = this;
     step->op = std::move(op);
-    start_next(std::move(step));
+    start_next(std::move(step), slot);
 }
 
 }  // namespace cql
@@ -210,8 +214,10 @@ std::string hex_id(protocol::bytes_view id) {
 
 // ---- encoding ----
 
-std::shared_ptr<request_spec> cluster_impl::make_spec(const statement& s, diagnostics* d) {
+std::shared_ptr<request_spec> cluster_impl::make_spec(const statement& s, diagnostics* d,
+                                                      const std::string& session_ks) {
     auto sp = std::make_shared<request_spec>();
+    sp->session_keyspace = session_ks;
     sp->diag = d;
     sp->type = request_spec::kind::query;
     if (!connected_) {
@@ -234,15 +240,23 @@ std::shared_ptr<request_spec> cluster_impl::make_spec(const statement& s, diagno
         q.params.default_timestamp = next_timestamp();
     if (sp->version < protocol::protocol_version::v5) q.params.keyspace.reset();
     sp->cl = q.params.consistency_level;
-    sp->idempotent = s.idempotent().value_or(prof.default_idempotence);
     sp->timeout = s.timeout().value_or(prof.request_timeout);
-    sp->keyspace = s.keyspace() ? *s.keyspace() : keyspace();
-    sp->ec = protocol::encode_request_frame(sp->frame, sp->version, 0, q, nullptr, s.tracing());
+    sp->keyspace = s.keyspace() ? *s.keyspace() : session_ks.empty() ? keyspace() : session_ks;
+    // LWTs and counter updates are never idempotent, whatever they are marked.
+    const auto kind = classify_simple(
+        s.query(), [this] { return metadata(); }, [&] { return sp->keyspace; });
+    sp->idempotent =
+        cql::is_idempotent(s.idempotent(), prof.default_idempotence, kind.lwt, kind.counter);
+    auto prefix = payload_prefix(s.custom_payload());
+    sp->ec = protocol::encode_request_frame(sp->frame, sp->version, 0, q,
+                                            prefix ? &*prefix : nullptr, s.tracing());
     return sp;
 }
 
-std::shared_ptr<request_spec> cluster_impl::make_spec(const bound_statement& b, diagnostics* d) {
+std::shared_ptr<request_spec> cluster_impl::make_spec(const bound_statement& b, diagnostics* d,
+                                                      const std::string& session_ks) {
     auto sp = std::make_shared<request_spec>();
+    sp->session_keyspace = session_ks;
     sp->diag = d;
     sp->type = request_spec::kind::execute;
     if (!connected_) {
@@ -291,16 +305,33 @@ std::shared_ptr<request_spec> cluster_impl::make_spec(const bound_statement& b, 
     p.default_timestamp = s.timestamp();
     if (!p.default_timestamp && cfg_.client_timestamps) p.default_timestamp = next_timestamp();
     sp->cl = p.consistency_level;
-    sp->idempotent = s.idempotent().value_or(prof.default_idempotence);
+    sp->idempotent = cql::is_idempotent(s.idempotent(), prof.default_idempotence, info.lwt,
+                                        info.counter_update);  // (classified at prepare time)
     sp->timeout = s.timeout().value_or(prof.request_timeout);
-    sp->keyspace = !info.routing_keyspace.empty() ? info.routing_keyspace : keyspace();
+    sp->keyspace = !info.routing_keyspace.empty() ? info.routing_keyspace
+                   : session_ks.empty()           ? keyspace()
+                                                  : session_ks;
     if (names.empty()) sp->routing_key = routing_key_of(info, vals);
-    sp->ec = protocol::encode_request_frame(sp->frame, sp->version, 0, e, nullptr, s.tracing());
+    {
+        // One allocation for the frame (an estimate from above of its size).
+        std::size_t size =
+            64 + info.id.size() + rmid.size() + (p.paging_state ? p.paging_state->size() : 0);
+        for (const auto& v : vals)
+            size += 4 + v.data.size();
+        for (auto n : names)
+            size += 2 + n.size();
+        sp->frame.reserve(size);
+    }
+    auto prefix = payload_prefix(s.custom_payload());
+    sp->ec = protocol::encode_request_frame(sp->frame, sp->version, 0, e,
+                                            prefix ? &*prefix : nullptr, s.tracing());
     return sp;
 }
 
-std::shared_ptr<request_spec> cluster_impl::make_spec(const batch& b, diagnostics* d) {
+std::shared_ptr<request_spec> cluster_impl::make_spec(const batch& b, diagnostics* d,
+                                                      const std::string& session_ks) {
     auto sp = std::make_shared<request_spec>();
+    sp->session_keyspace = session_ks;
     sp->diag = d;
     sp->type = request_spec::kind::batch;
     if (!connected_) {
@@ -348,11 +379,25 @@ std::shared_ptr<request_spec> cluster_impl::make_spec(const batch& b, diagnostic
     br.default_timestamp = b.timestamp();
     if (!br.default_timestamp && cfg_.client_timestamps) br.default_timestamp = next_timestamp();
     sp->cl = br.consistency_level;
+    // A batch holding an LWT or a counter update (or a counter batch) is never idempotent.
+    statement_kind kind;
+    kind.counter = b.type() == batch_type::counter;
+    for (const auto& e : b.entries()) {
+        const auto* st = std::get_if<statement>(&e);
+        const auto k = st ? classify_simple(
+                                st->query(), [this] { return metadata(); },
+                                [&] { return session_ks.empty() ? keyspace() : session_ks; })
+                          : kind_of(*std::get<bound_statement>(e).info());
+        kind.lwt = kind.lwt || k.lwt;
+        kind.counter = kind.counter || k.counter;
+    }
     sp->idempotent =
-        b.idempotent().value_or(prof.default_idempotence) && b.type() != batch_type::counter;
+        cql::is_idempotent(b.idempotent(), prof.default_idempotence, kind.lwt, kind.counter);
     sp->timeout = b.timeout().value_or(prof.request_timeout);
-    if (sp->keyspace.empty()) sp->keyspace = keyspace();
-    sp->ec = protocol::encode_request_frame(sp->frame, sp->version, 0, br, nullptr, b.tracing());
+    if (sp->keyspace.empty()) sp->keyspace = session_ks.empty() ? keyspace() : session_ks;
+    auto prefix = payload_prefix(b.custom_payload());
+    sp->ec = protocol::encode_request_frame(sp->frame, sp->version, 0, br,
+                                            prefix ? &*prefix : nullptr, b.tracing());
     return sp;
 }
 
@@ -365,6 +410,7 @@ struct cluster_impl::exec_ctx {
     clock::time_point deadline = clock::time_point::max();
     asio::steady_timer wake;
     bool done = false;
+    bool cancelled = false;
     std::error_code ec;
     result res;
     diagnostics diag;
@@ -394,10 +440,26 @@ struct cluster_impl::exec_ctx {
             asio::post(ex, [s = sig] { s->emit(asio::cancellation_type::terminal); });
         signals.clear();
     }
+    // The user cancelled: complete now; attempts in flight are abandoned (their stream ids
+    // stay reserved until the late responses) and nothing is retried or re-sent.
+    void cancel() {
+        if (done) return;
+        cancelled = true;
+        diag.clear();
+        diag.message = "the operation was cancelled";
+        finish(boost::system::error_code(asio::error::operation_aborted));
+        cancel_all();
+    }
 };
 
+namespace {
+constexpr auto cancel_types = asio::cancellation_type::terminal | asio::cancellation_type::partial |
+                              asio::cancellation_type::total;
+}  // namespace
+
 void cluster_impl::start_request(std::shared_ptr<request_spec> spec,
-                                 std::unique_ptr<result_completion> op) {
+                                 std::unique_ptr<result_completion> op,
+                                 asio::cancellation_slot slot) {
     if (spec->ec) {
         if (spec->diag) {
             spec->diag->clear();
@@ -410,18 +472,27 @@ void cluster_impl::start_request(std::shared_ptr<request_spec> spec,
         op->complete(session_errc::closed, result{});
         return;
     }
-    asio::co_spawn(strand_, run_request(std::move(spec), std::move(op)), asio::detached);
+    auto ctx = std::make_shared<exec_ctx>(strand_);
+    ctx->spec = std::move(spec);
+    if (slot.is_connected()) {
+        slot.assign([w = std::weak_ptr<exec_ctx>(ctx), st = strand_](asio::cancellation_type t) {
+            if ((t & cancel_types) == asio::cancellation_type::none) return;
+            asio::post(st, [w] {
+                if (auto c = w.lock()) c->cancel();
+            });
+        });
+    }
+    asio::co_spawn(strand_, run_request(std::move(ctx), std::move(op)), asio::detached);
 }
 
-asio::awaitable<void> cluster_impl::run_request(std::shared_ptr<request_spec> spec,
+asio::awaitable<void> cluster_impl::run_request(std::shared_ptr<exec_ctx> ctx,
                                                 std::unique_ptr<result_completion> op) {
     auto self = shared_from_this();
     ++inflight_;
-    auto ctx = std::make_shared<exec_ctx>(strand_);
-    ctx->spec = spec;
+    auto spec = ctx->spec;
     if (closing_) {
         ctx->finish(session_errc::closed);
-    } else {
+    } else if (!ctx->done) {  // (not cancelled before it started)
         routing_info info;
         info.keyspace = spec->keyspace;
         info.routing_key = spec->routing_key;
@@ -456,9 +527,15 @@ asio::awaitable<void> cluster_impl::run_request(std::shared_ptr<request_spec> sp
                 if (auto d = sched.next()) spec_at = now + *d;
             }
         }
+        // The first answer won: cancel the other attempts (speculative executions) now, so
+        // their pool slots are released at once (their stream ids wait for the late answers).
+        ctx->cancel_all();
     }
     if (spec->diag) *spec->diag = ctx->diag;
-    op->complete(ctx->ec, std::move(ctx->res));
+    if (ctx->cancelled)  // (as Asio's own code, comparable with asio::error::operation_aborted)
+        op->complete(error_code(asio::error::operation_aborted), result{});
+    else
+        op->complete(ctx->ec, std::move(ctx->res));
     request_done();
 }
 
@@ -490,7 +567,7 @@ asio::awaitable<void> cluster_impl::run_attempt(std::shared_ptr<exec_ctx> ctx) {
             h = ctx->plan.next();
             continue;
         }
-        auto ks = keyspace();
+        auto ks = spec.session_keyspace.empty() ? keyspace() : spec.session_keyspace;
         if (!ks.empty() && pc->keyspace != ks) {
             auto kec = co_await use_keyspace(*pc, ks);
             if (kec) {
@@ -509,9 +586,9 @@ asio::awaitable<void> cluster_impl::run_attempt(std::shared_ptr<exec_ctx> ctx) {
         auto conn = pc->conn;
         ctx->signals.emplace_back(conn->get_executor(), sig);
         auto start = clock::now();
-        auto frame = spec.frame;
-        auto [ec, resp] = co_await conn->async_send_frame(
-            std::move(frame), asio::bind_cancellation_slot(sig->slot(), tuple_awaitable));
+        // (spec.frame lives in ctx and is not changed while attempts are in flight)
+        auto [ec, resp] = co_await conn->async_send_frame_view(
+            spec.frame, asio::bind_cancellation_slot(sig->slot(), tuple_awaitable));
         std::erase_if(ctx->signals, [&](const auto& p) { return p.second == sig; });
         if (ctx->done) {
             pool->release(*pc);
@@ -530,11 +607,15 @@ asio::awaitable<void> cluster_impl::run_attempt(std::shared_ptr<exec_ctx> ctx) {
                 spec.prepared->set_result_metadata_id(*r.metadata().new_metadata_id);
             if (r.type() == result::kind::set_keyspace) {
                 pc->keyspace = std::string(r.keyspace());
-                std::lock_guard lk(mutex_);
-                keyspace_ = pc->keyspace;
+                if (spec.session_keyspace.empty()) {  // a bound session keeps its keyspace
+                    std::lock_guard lk(mutex_);
+                    keyspace_ = pc->keyspace;
+                }
             }
             pool->release(*pc);
             if (r.type() == result::kind::schema_change) {
+                const bool agreed = co_await wait_schema_agreement();
+                r.set_schema_in_agreement(agreed);
                 auto sec = co_await refresh_schema();
                 if (sec) log(log_level::warning, "schema refresh failed: " + sec.message());
             }
@@ -587,7 +668,20 @@ asio::awaitable<void> cluster_impl::run_attempt(std::shared_ptr<exec_ctx> ctx) {
     if (!ctx->done && ctx->running == 0) {
         ctx->diag.clear();
         if (!ctx->tried_any) {
-            ctx->diag.message = "no host in the query plan (all down or ignored)";
+            // Name the hosts, so the user sees which are down and which the policy left out
+            // (e.g. every local node down and remote datacenters not allowed).
+            std::string known;
+            for (const auto& kh : hosts()) {
+                if (!known.empty()) known += ", ";
+                known += kh->endpoint().to_string();
+                known += kh->is_up() ? " (up, " : " (down, ";
+                known += kh->datacenter();
+                known += ")";
+            }
+            ctx->diag.message =
+                "no host in the query plan (all down or ignored by the load "
+                "balancing policy); known hosts: ";
+            ctx->diag.message += known.empty() ? std::string("none") : known;
             ctx->finish(session_errc::no_host_available);
         } else {
             ctx->diag.message = "every host failed: " + ctx->errors;
@@ -631,7 +725,8 @@ asio::awaitable<std::error_code> cluster_impl::prepare_on(pooled_connection& pc,
 
 // ---- prepare ----
 
-void cluster_impl::start_prepare(std::string query, std::unique_ptr<prepare_completion> op) {
+void cluster_impl::start_prepare(std::string query, std::unique_ptr<prepare_completion> op,
+                                 asio::cancellation_slot slot, std::string session_ks) {
     if (!connected_) {
         op->complete(session_errc::not_connected, prepared_statement{});
         return;
@@ -640,14 +735,28 @@ void cluster_impl::start_prepare(std::string query, std::unique_ptr<prepare_comp
         op->complete(session_errc::closed, prepared_statement{});
         return;
     }
-    asio::co_spawn(strand_, run_prepare(std::move(query), std::move(op)), asio::detached);
+    auto holder = std::make_shared<prepare_op>();
+    holder->op = std::move(op);
+    if (slot.is_connected()) {
+        // Completes at once; the preparation goes on in the background (and is cached).
+        slot.assign(
+            [w = std::weak_ptr<prepare_op>(holder), st = strand_](asio::cancellation_type t) {
+                if ((t & cancel_types) == asio::cancellation_type::none) return;
+                asio::post(st, [w] {
+                    if (auto h = w.lock())
+                        h->complete(error_code(asio::error::operation_aborted), {});
+                });
+            });
+    }
+    asio::co_spawn(strand_, run_prepare(std::move(query), std::move(holder), std::move(session_ks)),
+                   asio::detached);
 }
 
-asio::awaitable<void> cluster_impl::run_prepare(std::string query,
-                                                std::unique_ptr<prepare_completion> op) {
+asio::awaitable<void> cluster_impl::run_prepare(std::string query, std::shared_ptr<prepare_op> op,
+                                                std::string session_ks) {
     auto self = shared_from_this();
     ++inflight_;
-    auto ks = keyspace();
+    auto ks = session_ks.empty() ? keyspace() : session_ks;
     std::string key = ks + '\0' + query;
     if (auto it = prepared_.find(key); it != prepared_.end()) {
         op->complete({}, prepared_statement(it->second));
@@ -723,6 +832,14 @@ asio::awaitable<void> cluster_impl::run_prepare(std::string query,
             info->routing_keyspace = std::string(pr_res->metadata.global_spec.keyspace);
         else if (!info->variables.empty())
             info->routing_keyspace = info->variables.front().keyspace;
+        {  // LWT / counter update: never idempotent (read by make_spec)
+            const auto schema = metadata();
+            const auto k =
+                classify_prepared(query, info->variables, schema.get(),
+                                  info->routing_keyspace.empty() ? ks : info->routing_keyspace);
+            info->lwt = k.lwt;
+            info->counter_update = k.counter;
+        }
         used = h;
         last = {};
         break;

@@ -49,7 +49,8 @@ std::error_code statement::encode_query_frame(protocol::byte_buffer& out,
     std::vector<std::string_view> nms;
     auto q = to_query(vals, nms, default_consistency);
     if (v < protocol::protocol_version::v5) q.params.keyspace.reset();  // v5 field only
-    return protocol::encode_request_frame(out, v, 0, q, nullptr, tracing_);
+    auto prefix = payload_prefix(payload_);
+    return protocol::encode_request_frame(out, v, 0, q, prefix ? &*prefix : nullptr, tracing_);
 }
 
 }  // namespace cql

@@ -1,23 +1,27 @@
 #pragma once
-// Errors of the cluster and session layer ("cql.session"): what goes wrong above a single
-// connection. Messages with details (which hosts were tried and why) are in the
-// diagnostics of the failed operation.
+/// \file
+/// Errors of the cluster and session layer ("cql.session"): what goes wrong above a single
+/// connection. Messages with details (which hosts were tried and why) are in the
+/// diagnostics of the failed operation.
 
 #include <system_error>
 
 namespace cql {
 
+/// Errors of the cluster and session layer, category session_category() ("cql.session").
 enum class session_errc {
     ok = 0,
-    no_contact_points = 1,  // cluster_config::contact_points is empty
-    no_host_available,      // every host of the query plan failed or was down
-    busy,                   // every connection of the hosts tried is busy and the wait queue full
-    closed,                 // the cluster was closed (or is closing)
-    not_connected,          // an operation before async_connect completed
-    bad_statement,          // a statement the driver cannot send (e.g. named values in a batch)
+    no_contact_points = 1,  ///< cluster_config::contact_points is empty
+    no_host_available,      ///< every host of the query plan failed or was down
+    busy,                   ///< every connection of the hosts tried is busy and the wait queue full
+    closed,                 ///< the cluster was closed (or is closing)
+    not_connected,          ///< an operation before async_connect completed
+    bad_statement,          ///< a statement the driver cannot send (e.g. named values in a batch)
 };
 
+/// The category of cql::session_errc, named "cql.session"; a singleton, compare by address.
 const std::error_category& session_category() noexcept;
+/// Makes cql::session_errc usable as a std::error_code (found by ADL).
 inline std::error_code make_error_code(session_errc e) noexcept {
     return {static_cast<int>(e), session_category()};
 }

@@ -1,16 +1,21 @@
 #pragma once
-// The result of executing a statement: owns the response frame it was decoded from; rows
-// are views into that frame (zero copy) until the caller asks for owning values.
-//
-//   for (cql::row_view row : r) {
-//       auto [k, v] = row.as<std::int32_t, std::string_view>();   // views into r
-//       std::optional<double> d = row.get<std::optional<double>>(2);
-//   }
-//
-// get<T>/as<Ts...> check each column's type once against T (protocol/cells.hpp) and
-// throw boost::system::system_error (protocol::codec_errc::value_type_mismatch, or
-// errc::bad_bind_value for a column index out of range) on a mismatch or a null read
-// into a non-optional T; try_get returns the error instead.
+/// \file
+/// The result of executing a statement: owns the response frame it was decoded from; rows
+/// are views into that frame (zero copy) until the caller asks for owning values.
+///
+/// \code
+///   for (cql::row_view row : r) {
+///       auto [k, v] = row.as<std::int32_t, std::string_view>();   // views into r
+///       std::optional<double> d = row.get<std::optional<double>>(2);
+///   }
+/// \endcode
+///
+/// try_get(i or name, out) is the primary, non-throwing path: it checks the column's type
+/// against T (protocol/cells.hpp) and returns protocol::codec_errc::value_type_mismatch on a
+/// mismatch, a lossy conversion or a null read into a non-optional T (errc::bad_bind_value
+/// for a column out of range); get<T>(i, ec) does the same with an error_code
+/// out-parameter. get<T>(i or name) and as<Ts...>() are conveniences for code that prefers
+/// exceptions: they throw boost::system::system_error with that code.
 
 #include <cstdint>
 #include <optional>
@@ -27,6 +32,7 @@
 #include "cql/protocol/cells.hpp"
 #include "cql/protocol/responses.hpp"
 #include "cql/response.hpp"
+#include "cql/values.hpp"
 
 namespace cql {
 
@@ -41,18 +47,27 @@ struct optional_inner<std::optional<T>> {
 };
 }  // namespace detail
 
+/// One row of a cql::result: a cheap view (copy it by value) into the result's frame, valid
+/// while the result lives (also after the result is moved). Columns are read by index (fast)
+/// or by name (a linear search per call: look the index up once with index_of() in loops).
 class row_view {
   public:
-    row_view() = default;
+    row_view() = default;  ///< an empty row (size() 0)
+    /// A view over `cells` described by `meta` (result::begin() makes them).
     row_view(protocol::row_view cells, const protocol::result_metadata* meta) noexcept
         : cells_(cells), meta_(meta) {}
 
-    std::size_t size() const noexcept { return cells_.size(); }
-    // The raw cell (null is value_view::null()).
+    std::size_t size() const noexcept { return cells_.size(); }  ///< number of columns
+    /// The raw cell (null is value_view::null()).
     protocol::value_view operator[](std::size_t i) const noexcept { return cells_[i]; }
-    // Index of a column by name, or size() when there is none (or no metadata).
+    /// Index of a column by name, or size() when there is none (or no metadata).
     std::size_t index_of(std::string_view column) const noexcept;
 
+    /// Decodes column `i` into `out`. `T` is any type with a CQL cell codec (string_view
+    /// and bytes_view types view into the result), or std::optional of one to accept nulls.
+    /// Returns protocol::codec_errc::value_type_mismatch when the column's CQL type does not
+    /// decode to T or a null meets a non-optional T, errc::bad_bind_value when `i` is out of
+    /// range, another codec error for a malformed cell. `out` is unspecified on error.
     template <class T>
     std::error_code try_get(std::size_t i, T& out) const {
         if (i >= size()) return errc::bad_bind_value;
@@ -62,37 +77,57 @@ class row_view {
                                               : nullptr;
         using inner = typename detail::optional_inner<T>::type;
         if constexpr (!std::is_void_v<inner>) {
-            std::optional<inner> probe;
-            if (auto ec = protocol::decode_cell(cell, probe)) return ec;  // null/empty -> nullopt
-            if (!probe) {
+            if (cell.state != protocol::value_view::kind::bytes) {  // null / unset
                 out.reset();
                 return {};
             }
+            if constexpr (protocol::cell_type<inner>) {
+                std::optional<inner> probe;  // Cassandra's empty value -> nullopt
+                if (auto ec = protocol::decode_cell(cell, probe)) return ec;
+                if (!probe) {
+                    out.reset();
+                    return {};
+                }
+            }
             inner v{};
-            if (auto ec = type ? protocol::decode_cell(*type, cell.data, v)
-                               : protocol::decode_cell(cell.data, v))
-                return ec;
+            if (auto ec = values::decode(type, cell.data, v)) return ec;
             out = std::move(v);
             return {};
         } else {
             if (cell.state != protocol::value_view::kind::bytes)
                 return protocol::codec_errc::value_type_mismatch;
-            return type ? protocol::decode_cell(*type, cell.data, out)
-                        : protocol::decode_cell(cell.data, out);
+            return values::decode(type, cell.data, out);
         }
     }
 
+    /// By column name (no such column: errc::bad_bind_value).
+    template <class T>
+    std::error_code try_get(std::string_view column, T& out) const {
+        return try_get(index_of(column), out);
+    }
+    /// Non-throwing get: the value (T{} on error) and the error in `ec`.
+    template <class T>
+    T get(std::size_t i, std::error_code& ec) const {
+        T out{};
+        ec = try_get(i, out);
+        return out;
+    }
+
+    /// Column `i` as T, like try_get(); throws boost::system::system_error on error.
     template <class T>
     T get(std::size_t i) const {
         T out{};
         if (auto ec = try_get(i, out)) throw boost::system::system_error(error_code(ec));
         return out;
     }
+    /// The column named `column` as T; an unknown name throws (errc::bad_bind_value).
     template <class T>
     T get(std::string_view column) const {
         return get<T>(index_of(column));
     }
 
+    /// The first sizeof...(Ts) columns as a tuple, for structured bindings:
+    /// `auto [k, v] = row.as<int, std::string_view>();`. Throws like get().
     template <class... Ts>
     std::tuple<Ts...> as() const {
         return as_impl<Ts...>(std::index_sequence_for<Ts...>{});
@@ -108,51 +143,85 @@ class row_view {
     const protocol::result_metadata* meta_ = nullptr;
 };
 
+/// The result of a statement, what session::async_execute() and async_batch() complete
+/// with: rows (with their metadata and paging state) or another kind of RESULT. Owns the
+/// response frame; rows, strings and bytes read from it are views valid while it lives.
+/// Move-only (moving keeps those views valid); not synchronized, but const members may be
+/// called from several threads at once.
 class result {
   public:
+    /// The kind of a RESULT message (none: a default-constructed or ignored result).
     enum class kind { none, void_, rows, set_keyspace, prepared, schema_change };
 
-    result() = default;
+    result() = default;  ///< empty: kind::none, no rows
+    /// Moves the response; views into it stay valid.
     result(result&&) noexcept = default;
+    /// Moves the response; views into the moved-from result stay valid.
     result& operator=(result&&) noexcept = default;
 
-    // Decodes a RESULT response (an ERROR gives its server error code; any other opcode
-    // errc::unexpected_response). On success `out` owns the response.
+    /// Decodes a RESULT response (an ERROR gives its server error code; any other opcode
+    /// errc::unexpected_response). On success `out` owns the response.
     static std::error_code from_response(response&& r, result& out);
 
-    kind type() const noexcept { return kind_; }
+    kind type() const noexcept { return kind_; }  ///< rows, void_, schema_change, ...
+    /// The response frame (header, prefix, body).
     const response& raw() const noexcept { return response_; }
+    /// The server's warnings about the statement (e.g. a large batch, tombstones).
     const std::vector<std::string_view>& warnings() const noexcept { return response_.warnings(); }
+    /// The tracing session id (when the statement asked for tracing and the server traced).
+    std::optional<protocol::uuid_bytes> tracing_id() const noexcept {
+        return response_.prefix().tracing_id;
+    }
+    /// The custom payload the server sent (views into this result).
+    const std::vector<std::pair<std::string_view, protocol::value_view>>& custom_payload()
+        const noexcept {
+        return response_.prefix().custom_payload;
+    }
+    /// After a schema change (kind::schema_change): whether every up node reported the same
+    /// schema version within cluster_config::max_schema_agreement_wait. True otherwise.
+    bool schema_in_agreement() const noexcept { return schema_agreement_; }
+    /// Set by the session after its schema agreement wait.
+    void set_schema_in_agreement(bool yes) noexcept { schema_agreement_ = yes; }
 
-    // Rows (empty for other kinds).
+    /// Rows (empty for other kinds).
     const protocol::result_metadata& metadata() const noexcept { return rows_.metadata; }
+    /// Columns per row (from the metadata; also with skip_metadata).
     std::size_t column_count() const noexcept {
         return static_cast<std::size_t>(rows_.metadata.column_count);
     }
+    /// Number of rows (of this page).
     std::size_t size() const noexcept { return static_cast<std::size_t>(rows_.row_count); }
-    bool empty() const noexcept { return rows_.row_count == 0; }
+    bool empty() const noexcept { return rows_.row_count == 0; }  ///< no rows
+    /// True when the server has more rows: pass paging_state() to the statement (or use
+    /// session::pages()). A page may be empty and still have more pages.
     bool has_more_pages() const noexcept { return rows_.metadata.paging_state.has_value(); }
+    /// The paging state for the next page (a view into this result), nullopt on the last.
     std::optional<protocol::bytes_view> paging_state() const noexcept {
         return rows_.metadata.paging_state;
     }
 
+    /// A forward iterator over the rows, yielding row_view by value.
     class iterator {
       public:
-        using value_type = row_view;
-        using difference_type = std::ptrdiff_t;
-        iterator() = default;
+        using value_type = row_view;             ///< what operator* returns
+        using difference_type = std::ptrdiff_t;  ///< for std::iterator_traits
+        iterator() = default;                    ///< a singular iterator
+        /// An iterator at `it` (result::begin()/end() make them).
         iterator(protocol::rows_range::iterator it, const protocol::result_metadata* m)
             : it_(it), meta_(m) {}
-        row_view operator*() const noexcept { return {*it_, meta_}; }
+        row_view operator*() const noexcept { return {*it_, meta_}; }  ///< the current row
+        /// Next row (decodes the row's cell lengths; no allocation).
         iterator& operator++() noexcept {
             ++it_;
             return *this;
         }
+        /// \copydoc operator++()
         iterator operator++(int) noexcept {
             auto old = *this;
             ++it_;
             return old;
         }
+        /// Same position.
         friend bool operator==(const iterator& a, const iterator& b) noexcept {
             return a.it_ == b.it_;
         }
@@ -161,13 +230,16 @@ class result {
         protocol::rows_range::iterator it_;
         const protocol::result_metadata* meta_ = nullptr;
     };
+    /// The first row: `for (cql::row_view row : r)`.
     iterator begin() const noexcept { return {rows_.rows().begin(), &rows_.metadata}; }
+    /// Past the last row.
     iterator end() const noexcept { return {rows_.rows().end(), &rows_.metadata}; }
-    // The first row (precondition: !empty()).
+    /// The first row (precondition: !empty()).
     row_view front() const noexcept { return *begin(); }
 
-    // Set_keyspace: the keyspace; Prepared and Schema_change: the decoded message.
+    /// Set_keyspace: the keyspace; Prepared and Schema_change: the decoded message.
     std::string_view keyspace() const noexcept { return keyspace_; }
+    /// \copydoc keyspace()
     const protocol::response& message() const noexcept { return message_; }
 
   private:
@@ -176,6 +248,7 @@ class result {
     protocol::rows_result rows_;
     std::string_view keyspace_;
     kind kind_ = kind::none;
+    bool schema_agreement_ = true;
 };
 
 }  // namespace cql

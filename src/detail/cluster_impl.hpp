@@ -44,7 +44,8 @@ struct request_spec {
     std::string ec_message;
     protocol::byte_buffer frame;
     protocol::protocol_version version = protocol::protocol_version::v4;
-    std::string keyspace;  // for routing
+    std::string keyspace;          // for routing
+    std::string session_keyspace;  // a bound session's keyspace ("" : the cluster's)
     protocol::byte_buffer routing_key;
     protocol::consistency cl = protocol::consistency::local_one;
     bool idempotent = false;
@@ -105,9 +106,19 @@ class host_pool : public std::enable_shared_from_this<host_pool> {
     bool connecting_ = false;
 };
 
+// The cluster's strand: over the concrete executor of the io_context the given executor
+// runs on (see io_executor_of).
+class cluster_strand : public asio::strand<io_executor> {
+  public:
+    // (A template: a plain converting constructor from any_io_executor makes Asio's
+    // executor concept checks on this type recurse.)
+    template <class E, std::enable_if_t<std::is_same_v<E, asio::any_io_executor>, int> = 0>
+    explicit cluster_strand(const E& ex) : asio::strand<io_executor>(io_executor_of(ex)) {}
+};
+
 class cluster_impl : public std::enable_shared_from_this<cluster_impl> {
   public:
-    using strand_type = asio::strand<asio::any_io_executor>;
+    using strand_type = cluster_strand;
 
     cluster_impl(asio::any_io_executor ex, cluster_config cfg);
     ~cluster_impl();
@@ -116,14 +127,23 @@ class cluster_impl : public std::enable_shared_from_this<cluster_impl> {
     void start_connect(std::unique_ptr<op_completion<error_code>> op);
     void start_close(std::unique_ptr<op_completion<error_code>> op);
     void start_refresh(std::unique_ptr<op_completion<error_code>> op);
-    void start_request(std::shared_ptr<request_spec> spec, std::unique_ptr<result_completion> op);
-    void start_prepare(std::string query, std::unique_ptr<prepare_completion> op);
+    // The slot (when connected) cancels the operation: it completes at once with
+    // operation_aborted; a request in flight keeps its stream id until its late response.
+    void start_request(std::shared_ptr<request_spec> spec, std::unique_ptr<result_completion> op,
+                       asio::cancellation_slot slot = {});
+    void start_prepare(std::string query, std::unique_ptr<prepare_completion> op,
+                       asio::cancellation_slot slot = {}, std::string session_ks = {});
+    void start_check_agreement(std::unique_ptr<op_completion<error_code, bool>> op);
     // Close from the destructor of cql::cluster: no completion, joins own threads.
     void shutdown();
 
-    std::shared_ptr<request_spec> make_spec(const statement& s, diagnostics* d);
-    std::shared_ptr<request_spec> make_spec(const bound_statement& s, diagnostics* d);
-    std::shared_ptr<request_spec> make_spec(const batch& b, diagnostics* d);
+    // session_ks: the keyspace of a bound session ("" : the cluster's current one).
+    std::shared_ptr<request_spec> make_spec(const statement& s, diagnostics* d,
+                                            const std::string& session_ks = {});
+    std::shared_ptr<request_spec> make_spec(const bound_statement& s, diagnostics* d,
+                                            const std::string& session_ks = {});
+    std::shared_ptr<request_spec> make_spec(const batch& b, diagnostics* d,
+                                            const std::string& session_ks = {});
 
     asio::any_io_executor user_executor() const noexcept { return user_ex_; }
     const cluster_config& config() const noexcept { return cfg_; }
@@ -158,6 +178,10 @@ class cluster_impl : public std::enable_shared_from_this<cluster_impl> {
     asio::awaitable<std::error_code> refresh_topology();
     asio::awaitable<std::error_code> refresh_schema();
     asio::awaitable<void> watch_control();
+    // schema_agreement.cpp: one check (every up node on one schema_version), and the wait
+    // after a schema change (false when max_schema_agreement_wait passed first).
+    asio::awaitable<std::pair<std::error_code, bool>> check_schema_agreement();
+    asio::awaitable<bool> wait_schema_agreement();
     void on_event(std::shared_ptr<response> r);
     void schedule_refresh(bool topology);
     void apply_hosts(std::vector<host_info> infos);
@@ -167,13 +191,22 @@ class cluster_impl : public std::enable_shared_from_this<cluster_impl> {
     std::vector<std::shared_ptr<load_balancing_policy>> lb_policies() const;
 
     // requests
-    asio::awaitable<void> run_request(std::shared_ptr<request_spec> spec,
+    asio::awaitable<void> run_request(std::shared_ptr<exec_ctx> ctx,
                                       std::unique_ptr<result_completion> op);
     asio::awaitable<void> run_attempt(std::shared_ptr<exec_ctx> ctx);
     asio::awaitable<std::error_code> use_keyspace(pooled_connection& pc, const std::string& ks);
     asio::awaitable<std::error_code> prepare_on(pooled_connection& pc, const prepared_info& p,
                                                 diagnostics& diag);
-    asio::awaitable<void> run_prepare(std::string query, std::unique_ptr<prepare_completion> op);
+    struct prepare_op {
+        std::unique_ptr<prepare_completion> op;
+        void complete(error_code ec, prepared_statement p) {
+            if (!op) return;
+            auto o = std::move(op);
+            o->complete(ec, std::move(p));
+        }
+    };
+    asio::awaitable<void> run_prepare(std::string query, std::shared_ptr<prepare_op> op,
+                                      std::string session_ks);
     asio::awaitable<void> prepare_everywhere(std::shared_ptr<const prepared_info> p,
                                              host_ptr except);
     asio::awaitable<void> reprepare_on_host(host_ptr h);

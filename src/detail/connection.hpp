@@ -47,6 +47,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
+#include <boost/asio/recycling_allocator.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -63,6 +64,14 @@ namespace cql::detail {
 
 namespace asio = boost::asio;
 
+// The io_context an executor runs on (any io_context executor, or a strand of one); for
+// executors of other contexts (system_executor, thread pools) a driver-wide io_context run
+// by one internal thread. Connections and the cluster keep their state on strands of these
+// concrete executors: strand<any_io_executor> would query and re-wrap its type-erased inner
+// executor (a heap allocation each) on every dispatch.
+using io_executor = asio::io_context::executor_type;
+io_executor io_executor_of(const asio::any_io_executor& ex);
+
 // A pending completion handler, type-erased.
 template <class... Args>
 class completion {
@@ -71,6 +80,14 @@ class completion {
     // Posts the handler with these arguments (to its associated executor). Once.
     virtual void complete(Args... args) = 0;
     virtual asio::cancellation_slot cancellation_slot() const noexcept = 0;
+
+    // Allocated through Asio's per-thread recycling cache (see op_completion).
+    static void* operator new(std::size_t n) {
+        return asio::recycling_allocator<unsigned char>().allocate(n);
+    }
+    static void operator delete(void* p, std::size_t n) noexcept {
+        asio::recycling_allocator<unsigned char>().deallocate(static_cast<unsigned char*>(p), n);
+    }
 };
 
 template <class Handler, class Executor, class... Args>
@@ -112,7 +129,7 @@ std::unique_ptr<completion<Args...>> make_completion(Handler&& h, const Executor
 class socket_stream {
   public:
     using executor_type = asio::any_io_executor;
-    explicit socket_stream(const asio::strand<asio::any_io_executor>& ex) : tcp_(ex) {}
+    explicit socket_stream(const asio::strand<io_executor>& ex) : tcp_(ex) {}
 
     executor_type get_executor() noexcept { return tcp_.get_executor(); }
     asio::ip::tcp::socket& tcp() noexcept { return tcp_; }
@@ -149,7 +166,7 @@ class connection : public std::enable_shared_from_this<connection> {
     struct private_tag {};
 
   public:
-    using executor_type = asio::strand<asio::any_io_executor>;
+    using executor_type = asio::strand<io_executor>;
 
     static std::shared_ptr<connection> create(const asio::any_io_executor& ex,
                                               connection_config cfg);
@@ -193,6 +210,19 @@ class connection : public std::enable_shared_from_this<connection> {
             token, std::move(frame), ec);
     }
 
+    // As async_send_frame, without copying the frame first: the bytes must stay valid and
+    // unchanged until the operation completes (the connection copies them into its write
+    // buffer on its strand).
+    template <class Token>
+    auto async_send_frame_view(protocol::bytes_view frame, Token&& token) {
+        return asio::async_initiate<Token, void(error_code, response)>(
+            [self = shared_from_this()](auto handler, protocol::bytes_view f) {
+                self->start_request_view(
+                    make_completion<error_code, response>(std::move(handler), self->strand_), f);
+            },
+            token, frame);
+    }
+
     // Closes the socket; requests in flight complete with errc::connection_closed.
     void close();
 
@@ -223,7 +253,9 @@ class connection : public std::enable_shared_from_this<connection> {
         std::unique_ptr<request_completion> op;
         slot_state st = slot_state::free;
         std::uint32_t generation = 0;
-        std::unique_ptr<asio::steady_timer> timer;
+        // When the request times out (max: never). One timer per connection scans them.
+        std::chrono::steady_clock::time_point deadline =
+            std::chrono::steady_clock::time_point::max();
     };
     asio::awaitable<std::error_code> do_connect();
     asio::awaitable<std::error_code> connect_socket(
@@ -243,8 +275,9 @@ class connection : public std::enable_shared_from_this<connection> {
     void finish_connect(std::error_code ec);
     void start_request(std::unique_ptr<request_completion> op, protocol::byte_buffer frame,
                        std::error_code encode_ec);
-    void on_strand_request(std::unique_ptr<request_completion> op, protocol::byte_buffer frame);
-    void enqueue_frame(protocol::byte_buffer& frame);
+    void start_request_view(std::unique_ptr<request_completion> op, protocol::bytes_view frame);
+    void on_strand_request(std::unique_ptr<request_completion> op, protocol::bytes_view frame);
+    void enqueue_frame(protocol::bytes_view frame, std::int16_t id);
     void flush();
     void on_write(std::error_code ec, std::size_t n);
     void start_read();
@@ -253,7 +286,9 @@ class connection : public std::enable_shared_from_this<connection> {
     std::error_code handle_frame(const protocol::frame_view& f);
     void complete_stream(std::int16_t id, std::error_code ec, response&& r);
     void release_stream(std::int16_t id);
-    void on_timeout(std::int16_t id, std::uint32_t generation);
+    void on_timeout(std::int16_t id);
+    void arm_deadline(std::chrono::steady_clock::time_point t);
+    void on_deadline(std::error_code ec);
     void on_cancel(std::int16_t id, std::uint32_t generation);
     void start_heartbeat();
     void on_heartbeat(std::error_code ec);
@@ -266,6 +301,11 @@ class connection : public std::enable_shared_from_this<connection> {
     std::unique_ptr<asio::ssl::context> tls_ctx_;
     asio::steady_timer heartbeat_timer_;
     asio::steady_timer connect_timer_;
+    // Request timeouts: one timer armed at the earliest deadline of the requests in flight
+    // (not re-armed per request: a later deadline waits for the next scan).
+    asio::steady_timer deadline_timer_;
+    std::chrono::steady_clock::time_point deadline_armed_ =
+        std::chrono::steady_clock::time_point::max();
     std::optional<asio::ip::tcp::resolver> resolver_;
     bool connect_timed_out_ = false;
 
@@ -277,8 +317,9 @@ class connection : public std::enable_shared_from_this<connection> {
     diagnostics connect_diag_;
     std::vector<std::pair<std::string, std::vector<std::string>>> supported_;
 
-    std::vector<slot> slots_;
-    std::vector<std::int16_t> free_ids_;
+    std::vector<slot> slots_;             // stream id -> slot; grows up to max_slots_
+    std::vector<std::int16_t> free_ids_;  // released ids, reused first (LIFO)
+    std::uint32_t max_slots_ = 32768;
     std::atomic<std::size_t> in_use_{0};
 
     // Writing: frames wait in pending_ while a write is in flight, then go in one write.

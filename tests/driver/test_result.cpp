@@ -166,3 +166,54 @@ TEST_CASE("a statement executed over a connection") {
     CHECK(r.keyspace() == "USE ks2");  // the fake server echoes the query text
     c->close();
 }
+
+TEST_CASE("tracing id, warnings and custom payload of a response reach the result") {
+    p::body_prefix prefix;
+    prefix.tracing_id = p::uuid_bytes{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+    prefix.warnings = {"Aggregation query used without partition key"};
+    const byte_buffer blob = {0xCA, 0xFE};
+    prefix.custom_payload = {{"echo", p::value_view::of(blob)}};
+    byte_buffer frame;
+    p::encode_response_frame(frame, p::protocol_version::v4, 5, p::void_result{}, &prefix);
+    result r;
+    REQUIRE_FALSE(result::from_response(make_response(frame), r));
+    CHECK(r.type() == result::kind::void_);
+    REQUIRE(r.tracing_id());
+    CHECK(*r.tracing_id() == *prefix.tracing_id);
+    REQUIRE(r.warnings().size() == 1);
+    CHECK(r.warnings()[0] == "Aggregation query used without partition key");
+    REQUIRE(r.custom_payload().size() == 1);
+    CHECK(r.custom_payload()[0].first == "echo");
+    CHECK(r.custom_payload()[0].second == p::value_view::of(blob));
+    CHECK(r.schema_in_agreement());
+}
+
+TEST_CASE("type mismatch and lossy reads are errors, never silent conversions") {
+    result r;
+    REQUIRE_FALSE(result::from_response(make_response(rows_frame(false)), r));
+    auto row = r.front();
+    // int column read as bigint / smallint / text; text column as int; double as float.
+    std::int64_t big = 0;
+    CHECK(row.try_get(0, big) == p::codec_errc::value_type_mismatch);
+    std::int16_t small = 0;
+    CHECK(row.try_get(0, small) == p::codec_errc::value_type_mismatch);
+    std::string text;
+    CHECK(row.try_get("k", text) == p::codec_errc::value_type_mismatch);
+    std::int32_t i = 0;
+    CHECK(row.try_get("v", i) == p::codec_errc::value_type_mismatch);
+    float f = 0;
+    CHECK(row.try_get("d", f) == p::codec_errc::value_type_mismatch);
+    CHECK(row.try_get("nope", i) == errc::bad_bind_value);
+    std::error_code ec;
+    CHECK(row.get<std::int32_t>(0, ec) == 1);
+    CHECK_FALSE(ec);
+    CHECK(row.get<double>(0, ec) == 0.0);
+    CHECK(ec == p::codec_errc::value_type_mismatch);
+    CHECK_THROWS_AS(row.get<std::string>(0), boost::system::system_error);
+    // A null into a non-optional T is an error; into optional<T>, nullopt.
+    auto second = *std::next(r.begin());
+    CHECK(second.try_get(1, text) == p::codec_errc::value_type_mismatch);
+    std::optional<std::string> maybe = "x";
+    CHECK_FALSE(second.try_get(1, maybe));
+    CHECK_FALSE(maybe);
+}

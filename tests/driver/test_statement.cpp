@@ -111,3 +111,31 @@ TEST_CASE("driver-side settings are kept") {
     REQUIRE_FALSE(s.encode_query_frame(out, protocol_version::v4));
     CHECK(out[9 + 5 + 2] == 0x00);
 }
+
+TEST_CASE("custom payload and tracing: frame flags and the request's bytes map") {
+    namespace p = cql::protocol;
+    const p::byte_buffer v1 = {1, 2, 3};
+    cql::statement s("SELECT * FROM t");
+    s.custom_payload("k1", v1).custom_payload("k2", {}).tracing(true);
+    REQUIRE(s.custom_payload().size() == 2);
+    p::byte_buffer out;
+    REQUIRE_FALSE(s.encode_query_frame(out, p::protocol_version::v4));
+    auto split = p::split_frame(out);
+    REQUIRE(split.consumed == out.size());
+    CHECK(split.frame.header.has(p::frame_flags::custom_payload));
+    CHECK(split.frame.header.has(p::frame_flags::tracing));
+    p::decoded_request d;
+    REQUIRE_FALSE(p::decode_request(split.frame, d));
+    CHECK(d.tracing);
+    REQUIRE(d.prefix.custom_payload.size() == 2);
+    CHECK(d.prefix.custom_payload[0].first == "k1");
+    CHECK(d.prefix.custom_payload[0].second == p::value_view::of(v1));
+    CHECK(d.prefix.custom_payload[1].first == "k2");
+    CHECK(d.prefix.custom_payload[1].second.data.empty());
+    REQUIRE(std::holds_alternative<p::query_request>(d.message));
+    CHECK(std::get<p::query_request>(d.message).query == "SELECT * FROM t");
+    // Without a payload, no flag.
+    p::byte_buffer plain;
+    REQUIRE_FALSE(cql::statement("SELECT 1").encode_query_frame(plain, p::protocol_version::v4));
+    CHECK_FALSE(p::split_frame(plain).frame.header.has(p::frame_flags::custom_payload));
+}

@@ -3,6 +3,7 @@
 // function wraps the handler; the implementation completes it once, from any thread (the
 // handler runs on its associated executor, never inside the initiating function).
 
+#include <cstddef>
 #include <memory>
 #include <type_traits>
 #include <utility>
@@ -13,6 +14,7 @@
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
+#include <boost/asio/recycling_allocator.hpp>
 
 namespace cql::detail {
 
@@ -21,6 +23,17 @@ class op_completion {
   public:
     virtual ~op_completion() = default;
     virtual void complete(Args... args) = 0;
+
+    // Allocated through Asio's per-thread recycling cache (also the derived classes, whose
+    // size the virtual destructor passes): created and destroyed on io threads, as in steady
+    // state, a completion reuses the block of the previous one instead of the heap.
+    static void* operator new(std::size_t n) {
+        return boost::asio::recycling_allocator<unsigned char>().allocate(n);
+    }
+    static void operator delete(void* p, std::size_t n) noexcept {
+        boost::asio::recycling_allocator<unsigned char>().deallocate(static_cast<unsigned char*>(p),
+                                                                     n);
+    }
 };
 
 template <class Handler, class... Args>

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cql/protocol/bytes.hpp"
+#include "cql/protocol/responses.hpp"
 #include "cql/protocol/types.hpp"
 #include "cql/protocol/version.hpp"
 
@@ -24,27 +25,8 @@ using cql::protocol::data_type;
 using cql::protocol::uuid_bytes;
 using cql::protocol::value_view;
 
-// Error codes of the native protocol's ERROR message.
-enum class error_code : std::int32_t {
-    server_error = 0x0000,
-    protocol_error = 0x000A,
-    bad_credentials = 0x0100,
-    unavailable = 0x1000,
-    overloaded = 0x1001,
-    is_bootstrapping = 0x1002,
-    truncate_error = 0x1003,
-    write_timeout = 0x1100,
-    read_timeout = 0x1200,
-    read_failure = 0x1300,
-    function_failure = 0x1400,
-    write_failure = 0x1500,
-    syntax_error = 0x2000,
-    unauthorized = 0x2100,
-    invalid = 0x2200,
-    config_error = 0x2300,
-    already_exists = 0x2400,
-    unprepared = 0x2500,
-};
+// Error codes of the native protocol's ERROR message: the protocol layer's own.
+using error_code = cql::protocol::error_code;
 
 struct error {
     error_code code = error_code::server_error;
