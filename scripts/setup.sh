@@ -9,6 +9,7 @@ packages=(
   catch2 libbenchmark-dev doxygen
   clang clang-format libclang-rt-14-dev
   python3-cassandra python3-lz4 openssl
+  python3-yaml docker-compose
 )
 
 missing=()
