@@ -10,51 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "../support/counting_new.hpp"
 #include "detail/statement_kind.hpp"
 
 // Allocations are counted (the global operator new is replaced in this program).
-namespace {
-std::atomic<long> allocations{0};
-[[gnu::noinline]] void* counted_alloc(std::size_t n) noexcept {
-    allocations.fetch_add(1, std::memory_order_relaxed);
-    return std::malloc(n ? n : 1);
-}
-[[gnu::noinline]] void counted_free(void* p) noexcept {
-    std::free(p);
-}
-}  // namespace
-void* operator new(std::size_t n) {
-    if (void* p = counted_alloc(n)) return p;
-    throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) {
-    if (void* p = counted_alloc(n)) return p;
-    throw std::bad_alloc();
-}
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-    return counted_alloc(n);
-}
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
-    return counted_alloc(n);
-}
-void operator delete(void* p) noexcept {
-    counted_free(p);
-}
-void operator delete[](void* p) noexcept {
-    counted_free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-    counted_free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-    counted_free(p);
-}
-void operator delete(void* p, const std::nothrow_t&) noexcept {
-    counted_free(p);
-}
-void operator delete[](void* p, const std::nothrow_t&) noexcept {
-    counted_free(p);
-}
+using counting_new::allocations;
 
 using cql::detail::classify_prepared;
 using cql::detail::classify_simple;

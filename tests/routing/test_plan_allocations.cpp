@@ -8,55 +8,10 @@
 #include <thread>
 #include <vector>
 
+#include "../support/counting_new.hpp"
 #include "cql/policies/load_balancing.hpp"
 
-namespace {
-std::atomic<long> allocations{0};
-}
-
-namespace {
-[[gnu::noinline]] void* counted_alloc(std::size_t n) noexcept {
-    allocations.fetch_add(1, std::memory_order_relaxed);
-    return std::malloc(n ? n : 1);
-}
-[[gnu::noinline]] void counted_free(void* p) noexcept {
-    std::free(p);
-}
-}  // namespace
-
-// Every replaceable (non-aligned) form, so that sanitizers see matching pairs.
-void* operator new(std::size_t n) {
-    if (void* p = counted_alloc(n)) return p;
-    throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) {
-    if (void* p = counted_alloc(n)) return p;
-    throw std::bad_alloc();
-}
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-    return counted_alloc(n);
-}
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
-    return counted_alloc(n);
-}
-void operator delete(void* p) noexcept {
-    counted_free(p);
-}
-void operator delete[](void* p) noexcept {
-    counted_free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-    counted_free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-    counted_free(p);
-}
-void operator delete(void* p, const std::nothrow_t&) noexcept {
-    counted_free(p);
-}
-void operator delete[](void* p, const std::nothrow_t&) noexcept {
-    counted_free(p);
-}
+using counting_new::allocations;
 
 using namespace cql;
 
