@@ -186,19 +186,20 @@ std::string quote_identifier(const std::string& ks) {
     return out + "\"";
 }
 
-protocol::byte_buffer routing_key_of(const prepared_info& info,
-                                     const std::vector<protocol::value_view>& values) {
-    protocol::byte_buffer key;
-    if (info.pk_indexes.empty()) return key;
+// The routing key into `key` (cleared first; empty when a key column is not bound).
+void routing_key_into(const prepared_info& info, const std::vector<protocol::value_view>& values,
+                      protocol::byte_buffer& key) {
+    key.clear();
+    if (info.pk_indexes.empty()) return;
     for (auto i : info.pk_indexes)
-        if (i >= values.size() || values[i].state != protocol::value_view::kind::bytes) return {};
+        if (i >= values.size() || values[i].state != protocol::value_view::kind::bytes) return;
     if (info.pk_indexes.size() == 1) {
         auto d = values[info.pk_indexes[0]].data;
-        return protocol::byte_buffer(d.begin(), d.end());
+        key.assign(d.begin(), d.end());
+        return;
     }
     for (auto i : info.pk_indexes)
         protocol::append_composite_component(key, values[i].data);
-    return key;
 }
 
 std::string hex_id(protocol::bytes_view id) {
@@ -214,9 +215,64 @@ std::string hex_id(protocol::bytes_view id) {
 
 // ---- encoding ----
 
+namespace {
+// Per-thread free list of request_spec objects (their buffers keep their capacity).
+constexpr std::size_t max_free_specs = 1024;
+constexpr std::size_t max_kept_frame = 64 * 1024;
+struct spec_free_list {
+    std::vector<request_spec*> items;
+    spec_free_list() { items.reserve(max_free_specs); }
+    ~spec_free_list() {
+        gone() = true;
+        for (auto* p : items)
+            delete p;
+    }
+    static bool& gone() noexcept {
+        thread_local bool g = false;
+        return g;
+    }
+    static spec_free_list* get() noexcept {
+        if (gone()) return nullptr;
+        thread_local spec_free_list l;
+        return &l;
+    }
+};
+struct spec_recycler {
+    void operator()(request_spec* p) const noexcept {
+        auto* l = spec_free_list::get();
+        if (!l || l->items.size() >= max_free_specs || p->frame.capacity() > max_kept_frame) {
+            delete p;
+            return;
+        }
+        auto frame = std::move(p->frame);
+        auto key = std::move(p->routing_key);
+        auto bp = std::move(p->batch_prepared);
+        *p = request_spec{};
+        frame.clear();
+        key.clear();
+        bp.clear();
+        p->frame = std::move(frame);
+        p->routing_key = std::move(key);
+        p->batch_prepared = std::move(bp);
+        l->items.push_back(p);  // (capacity reserved: no allocation)
+    }
+};
+}  // namespace
+
+std::shared_ptr<request_spec> new_request_spec() {
+    request_spec* p = nullptr;
+    if (auto* l = spec_free_list::get(); l && !l->items.empty()) {
+        p = l->items.back();
+        l->items.pop_back();
+    } else {
+        p = new request_spec;
+    }
+    return std::shared_ptr<request_spec>(p, spec_recycler{}, recycled_allocator<request_spec>{});
+}
+
 std::shared_ptr<request_spec> cluster_impl::make_spec(const statement& s, diagnostics* d,
                                                       const std::string& session_ks) {
-    auto sp = std::make_shared<request_spec>();
+    auto sp = new_request_spec();
     sp->session_keyspace = session_ks;
     sp->diag = d;
     sp->type = request_spec::kind::query;
@@ -255,7 +311,7 @@ std::shared_ptr<request_spec> cluster_impl::make_spec(const statement& s, diagno
 
 std::shared_ptr<request_spec> cluster_impl::make_spec(const bound_statement& b, diagnostics* d,
                                                       const std::string& session_ks) {
-    auto sp = std::make_shared<request_spec>();
+    auto sp = new_request_spec();
     sp->session_keyspace = session_ks;
     sp->diag = d;
     sp->type = request_spec::kind::execute;
@@ -285,7 +341,8 @@ std::shared_ptr<request_spec> cluster_impl::make_spec(const bound_statement& b, 
     sp->profile = &prof;
     sp->version = version_.load();
     sp->prepared = b.info();
-    auto vals = s.values();
+    thread_local std::vector<protocol::value_view> vals;  // (scratch: views for encoding)
+    s.values_into(vals);
     auto names = s.names();
     auto rmid = info.result_metadata_id();
     protocol::execute_request e;
@@ -311,7 +368,7 @@ std::shared_ptr<request_spec> cluster_impl::make_spec(const bound_statement& b, 
     sp->keyspace = !info.routing_keyspace.empty() ? info.routing_keyspace
                    : session_ks.empty()           ? keyspace()
                                                   : session_ks;
-    if (names.empty()) sp->routing_key = routing_key_of(info, vals);
+    if (names.empty()) routing_key_into(info, vals, sp->routing_key);
     {
         // One allocation for the frame (an estimate from above of its size).
         std::size_t size =
@@ -330,7 +387,7 @@ std::shared_ptr<request_spec> cluster_impl::make_spec(const bound_statement& b, 
 
 std::shared_ptr<request_spec> cluster_impl::make_spec(const batch& b, diagnostics* d,
                                                       const std::string& session_ks) {
-    auto sp = std::make_shared<request_spec>();
+    auto sp = new_request_spec();
     sp->session_keyspace = session_ks;
     sp->diag = d;
     sp->type = request_spec::kind::batch;
@@ -366,7 +423,7 @@ std::shared_ptr<request_spec> cluster_impl::make_spec(const batch& b, diagnostic
             stmts.push_back(protocol::batch_statement::prepared(bs.info()->id, values.back()));
             sp->batch_prepared.push_back(bs.info());
             if (sp->routing_key.empty()) {
-                sp->routing_key = routing_key_of(*bs.info(), values.back());
+                routing_key_into(*bs.info(), values.back(), sp->routing_key);
                 sp->keyspace = bs.info()->routing_keyspace;
             }
         }
