@@ -745,7 +745,9 @@ void connection::on_heartbeat(std::error_code ec) {
 }
 
 void connection::close() {
-    asio::dispatch(strand_, [self = shared_from_this()] {
+    // Posted, never inline: the strand may be the cluster's, whose loops over pools and
+    // connections must not see requests complete (and pools change) inside this call.
+    asio::post(strand_, [self = shared_from_this()] {
         auto st = self->state_.load();
         if (st == state::ready) {
             self->fail(errc::connection_closed);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -571,11 +572,14 @@ void cluster_impl::start_request(std::shared_ptr<request_spec> spec,
     }
     if (!slot.is_connected()) {
         // The fast path (it hands over to run_request when the request needs more).
-        asio::dispatch(strand_, [self = shared_from_this(), spec = std::move(spec),
-                                 op = std::move(op)]() mutable {
-            auto* c = self.get();
-            c->start_fast(std::move(self), std::move(spec), std::move(op));
-        });
+        asio::dispatch(
+            strand_,
+            asio::bind_allocator(
+                recycled_allocator<void>(),
+                [self = shared_from_this(), spec = std::move(spec), op = std::move(op)]() mutable {
+                    auto* c = self.get();
+                    c->start_fast(std::move(self), std::move(spec), std::move(op));
+                }));
         return;
     }
     auto ctx = std::make_shared<exec_ctx>(strand_);

@@ -26,6 +26,7 @@
 
 #include "connection.hpp"
 #include "cql/cluster.hpp"
+#include "cql/detail/recycled_allocator.hpp"
 #include "cql/execution_profile.hpp"
 #include "cql/metadata.hpp"
 #include "cql/prepared.hpp"
@@ -60,65 +61,6 @@ struct request_spec {
 // and the shared_ptr's control block come back to free lists of the thread that drops the
 // last reference.
 std::shared_ptr<request_spec> new_request_spec();
-
-// An allocator of single objects whose blocks are recycled per thread (a bounded free list
-// per size and alignment); arrays and excess blocks go to the heap.
-template <std::size_t Size, std::size_t Align>
-struct block_free_list {
-    static constexpr std::size_t max_blocks = 1024;
-    std::vector<void*> blocks;
-    block_free_list() { blocks.reserve(max_blocks); }
-    ~block_free_list() {
-        gone() = true;
-        for (auto* b : blocks)
-            ::operator delete(b, Size, std::align_val_t(Align));
-    }
-    static bool& gone() noexcept {
-        thread_local bool g = false;
-        return g;
-    }
-    static block_free_list* get() noexcept {
-        if (gone()) return nullptr;
-        thread_local block_free_list l;
-        return &l;
-    }
-};
-
-template <class T>
-struct recycled_allocator {
-    using value_type = T;
-    using list = block_free_list<sizeof(T), alignof(T)>;
-    recycled_allocator() = default;
-    template <class U>
-    recycled_allocator(const recycled_allocator<U>&) noexcept {}
-    T* allocate(std::size_t n) {
-        if (n == 1) {
-            auto* l = list::get();
-            if (l && !l->blocks.empty()) {
-                void* p = l->blocks.back();
-                l->blocks.pop_back();
-                return static_cast<T*>(p);
-            }
-            return static_cast<T*>(::operator new(sizeof(T), std::align_val_t(alignof(T))));
-        }
-        return std::allocator<T>().allocate(n);
-    }
-    void deallocate(T* p, std::size_t n) noexcept {
-        if (n == 1) {
-            auto* l = list::get();
-            if (l && l->blocks.size() < list::max_blocks)
-                l->blocks.push_back(p);  // (capacity reserved: no allocation)
-            else
-                ::operator delete(p, sizeof(T), std::align_val_t(alignof(T)));
-            return;
-        }
-        std::allocator<T>().deallocate(p, n);
-    }
-    template <class U>
-    bool operator==(const recycled_allocator<U>&) const noexcept {
-        return true;
-    }
-};
 
 class cluster_impl;
 
