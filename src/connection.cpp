@@ -74,9 +74,17 @@ std::shared_ptr<connection> connection::create(const asio::any_io_executor& ex,
     return std::make_shared<connection>(private_tag{}, ex, std::move(cfg));
 }
 
+std::shared_ptr<connection> connection::create_on(const executor_type& strand,
+                                                  connection_config cfg) {
+    return std::make_shared<connection>(private_tag{}, strand, std::move(cfg));
+}
+
 connection::connection(private_tag, const asio::any_io_executor& ex, connection_config cfg)
+    : connection(private_tag{}, asio::make_strand(io_executor_of(ex)), std::move(cfg)) {}
+
+connection::connection(private_tag, const executor_type& strand, connection_config cfg)
     : cfg_(std::move(cfg)),
-      strand_(asio::make_strand(io_executor_of(ex))),
+      strand_(strand),
       stream_(strand_),
       heartbeat_timer_(strand_),
       connect_timer_(strand_),
@@ -438,23 +446,18 @@ void connection::start_request_view(std::unique_ptr<request_completion> op, p::b
     });
 }
 
-void connection::on_strand_request(std::unique_ptr<request_completion> op, p::bytes_view frame) {
+std::error_code connection::check_sendable(p::bytes_view frame) const {
     auto st = state_.load();
-    if (st != state::ready) {
-        op->complete(st == state::defunct  ? std::error_code(errc::connection_defunct)
-                     : st == state::closed ? std::error_code(errc::connection_closed)
-                                           : std::error_code(errc::not_connected),
-                     response{});
-        return;
-    }
-    if (frame.size() < p::frame_header_size) {
-        op->complete(p::codec_errc::truncated, response{});
-        return;
-    }
-    if (frame.size() - p::frame_header_size > cfg_.max_body_size) {
-        op->complete(errc::request_too_large, response{});
-        return;
-    }
+    if (st != state::ready)
+        return st == state::defunct  ? std::error_code(errc::connection_defunct)
+               : st == state::closed ? std::error_code(errc::connection_closed)
+                                     : std::error_code(errc::not_connected);
+    if (frame.size() < p::frame_header_size) return p::codec_errc::truncated;
+    if (frame.size() - p::frame_header_size > cfg_.max_body_size) return errc::request_too_large;
+    return {};
+}
+
+std::int16_t connection::take_stream() {
     std::int16_t id = 0;
     if (!free_ids_.empty()) {
         id = free_ids_.back();
@@ -463,12 +466,49 @@ void connection::on_strand_request(std::unique_ptr<request_completion> op, p::by
         id = static_cast<std::int16_t>(slots_.size());  // a new stream id: slots grow lazily
         slots_.emplace_back();
     } else {
+        return -1;
+    }
+    ++in_use_;
+    slots_[static_cast<std::size_t>(id)].st = slot_state::active;
+    return id;
+}
+
+void connection::complete_slot(slot& s, std::error_code ec, response&& r) {
+    if (auto* cb = std::exchange(s.cb, nullptr)) {
+        cb->on_response(ec, std::move(r));
+        return;
+    }
+    auto op = std::move(s.op);
+    if (op) op->complete(ec, std::move(r));
+}
+
+std::error_code connection::send_direct(stream_callback* cb, p::bytes_view frame,
+                                        std::chrono::steady_clock::time_point deadline) {
+    if (auto ec = check_sendable(frame)) return ec;
+    const auto id = take_stream();
+    if (id < 0) return errc::no_stream_available;
+    auto& s = slots_[static_cast<std::size_t>(id)];
+    s.cb = cb;
+    if (cfg_.request_timeout.count() > 0)
+        deadline = std::min(deadline, std::chrono::steady_clock::now() + cfg_.request_timeout);
+    s.deadline = deadline;
+    if (deadline < deadline_armed_) arm_deadline(deadline);
+    enqueue_frame(frame, id);
+    flush();
+    return {};
+}
+
+void connection::on_strand_request(std::unique_ptr<request_completion> op, p::bytes_view frame) {
+    if (auto ec = check_sendable(frame)) {
+        op->complete(ec, response{});
+        return;
+    }
+    const auto id = take_stream();
+    if (id < 0) {
         op->complete(errc::no_stream_available, response{});
         return;
     }
-    ++in_use_;
     auto& s = slots_[static_cast<std::size_t>(id)];
-    s.st = slot_state::active;
     s.op = std::move(op);
     const auto gen = s.generation;
 
@@ -611,8 +651,12 @@ void connection::complete_stream(std::int16_t id, std::error_code ec, response&&
             return;
         case slot_state::active: {
             auto op = std::move(s.op);
+            auto* cb = std::exchange(s.cb, nullptr);
             release_stream(id);
-            op->complete(ec, std::move(r));
+            if (cb)
+                cb->on_response(ec, std::move(r));
+            else
+                op->complete(ec, std::move(r));
             return;
         }
     }
@@ -622,6 +666,7 @@ void connection::release_stream(std::int16_t id) {
     auto& s = slots_[static_cast<std::size_t>(id)];
     s.st = slot_state::free;
     s.op.reset();
+    s.cb = nullptr;
     s.deadline = std::chrono::steady_clock::time_point::max();
     ++s.generation;
     free_ids_.push_back(id);
@@ -631,10 +676,9 @@ void connection::release_stream(std::int16_t id) {
 void connection::on_timeout(std::int16_t id) {
     auto& s = slots_[static_cast<std::size_t>(id)];
     if (s.st != slot_state::active) return;
-    auto op = std::move(s.op);
     s.st = slot_state::orphaned;  // the id waits for the late answer
     s.deadline = std::chrono::steady_clock::time_point::max();
-    op->complete(errc::timed_out, response{});
+    complete_slot(s, errc::timed_out, response{});
 }
 
 void connection::arm_deadline(std::chrono::steady_clock::time_point t) {
@@ -667,10 +711,9 @@ void connection::on_deadline(std::error_code ec) {
 void connection::on_cancel(std::int16_t id, std::uint32_t generation) {
     auto& s = slots_[static_cast<std::size_t>(id)];
     if (s.st != slot_state::active || s.generation != generation) return;
-    auto op = std::move(s.op);
     s.deadline = std::chrono::steady_clock::time_point::max();
     s.st = slot_state::orphaned;
-    op->complete(operation_aborted(), response{});
+    complete_slot(s, operation_aborted(), response{});
 }
 
 void connection::start_heartbeat() {
@@ -702,7 +745,9 @@ void connection::on_heartbeat(std::error_code ec) {
 }
 
 void connection::close() {
-    asio::dispatch(strand_, [self = shared_from_this()] {
+    // Posted, never inline: the strand may be the cluster's, whose loops over pools and
+    // connections must not see requests complete (and pools change) inside this call.
+    asio::post(strand_, [self = shared_from_this()] {
         auto st = self->state_.load();
         if (st == state::ready) {
             self->fail(errc::connection_closed);
@@ -732,9 +777,8 @@ void connection::fail(std::error_code ec) {
         auto& s = slots_[i];
         s.deadline = std::chrono::steady_clock::time_point::max();
         if (s.st == slot_state::active) {
-            auto op = std::move(s.op);
             s.st = slot_state::free;
-            op->complete(ec, response{});
+            complete_slot(s, ec, response{});
         }
     }
 }

@@ -32,8 +32,12 @@ void host_pool::prune() {
 }
 
 asio::awaitable<std::error_code> host_pool::open_one() {
+    // Without io threads of its own the cluster runs on the user's io_context: its
+    // connections share the cluster's strand, so the request fast path calls them directly.
     auto conn =
-        connection::create(cluster_.next_io_executor(), cluster_.connection_settings(host_));
+        cluster_.ios_.empty()
+            ? connection::create_on(cluster_.strand(), cluster_.connection_settings(host_))
+            : connection::create(cluster_.next_io_executor(), cluster_.connection_settings(host_));
     auto [ec] = co_await conn->async_connect(tuple_awaitable);
     if (closed_) {
         conn->close();
@@ -151,6 +155,13 @@ asio::awaitable<std::pair<std::error_code, std::shared_ptr<pooled_connection>>> 
         co_await t->async_wait(tuple_awaitable);
         std::erase(waiters_, t);
     }
+}
+
+std::shared_ptr<pooled_connection> host_pool::try_acquire() {
+    if (closed_) return nullptr;
+    auto pc = pick();
+    if (pc) ++pc->inflight;
+    return pc;
 }
 
 void host_pool::release(pooled_connection& pc) {

@@ -6,10 +6,13 @@ namespace detail {
 namespace {
 // Per-thread cache of body buffers. Trivially destructible state plus a guard so that
 // responses destroyed after the thread's cache (at thread or process exit) free normally.
-constexpr std::size_t cache_slots = 64;
+// (Enough slots for the answers of hundreds of requests read at once, bounded in bytes.)
+constexpr std::size_t cache_slots = 1024;
 constexpr std::size_t max_cached_capacity = 256 * 1024;
+constexpr std::size_t max_cached_bytes = 4 * 1024 * 1024;
 struct body_cache {
     std::vector<protocol::byte_buffer> items;
+    std::size_t bytes = 0;  // capacity held
     body_cache();
     ~body_cache();
 };
@@ -32,14 +35,16 @@ protocol::byte_buffer take_body_buffer() noexcept {
     if (!c || c->items.empty()) return {};
     auto b = std::move(c->items.back());
     c->items.pop_back();
+    c->bytes -= b.capacity();
     return b;
 }
 
 void recycle_body_buffer(protocol::byte_buffer&& b) noexcept {
     if (b.capacity() == 0 || b.capacity() > max_cached_capacity) return;
     auto* c = cache();
-    if (!c || c->items.size() >= cache_slots) return;
+    if (!c || c->items.size() >= cache_slots || c->bytes + b.capacity() > max_cached_bytes) return;
     b.clear();
+    c->bytes += b.capacity();
     c->items.push_back(std::move(b));  // (capacity reserved: no allocation)
 }
 }  // namespace detail

@@ -9,8 +9,56 @@ std::size_t row_view::index_of(std::string_view column) const noexcept {
     return size();
 }
 
+namespace {
+// Per-thread cache of column-spec vectors: a result's decoded metadata reuses the vector
+// of an earlier result instead of allocating one per response.
+constexpr std::size_t columns_cache_slots = 1024;
+constexpr std::size_t max_cached_columns = 256;
+using column_vector = std::vector<protocol::column_spec>;
+struct columns_cache {
+    std::vector<column_vector> items;
+    columns_cache() { items.reserve(columns_cache_slots); }
+    ~columns_cache() { gone() = true; }
+    static bool& gone() noexcept {
+        thread_local bool g = false;
+        return g;
+    }
+    static columns_cache* get() noexcept {
+        if (gone()) return nullptr;
+        thread_local columns_cache c;
+        return &c;
+    }
+};
+void recycle_columns(column_vector&& v) noexcept {
+    if (v.capacity() == 0 || v.capacity() > max_cached_columns) return;
+    auto* c = columns_cache::get();
+    if (!c || c->items.size() >= columns_cache_slots) return;
+    v.clear();
+    c->items.push_back(std::move(v));  // (capacity reserved: no allocation)
+}
+// A Rows RESULT: its message starts with the kind 0x0002.
+bool is_rows(const response& r) noexcept {
+    auto m = r.message();
+    return r.opcode() == protocol::opcode::result && m.size() >= 4 && m[0] == 0 && m[1] == 0 &&
+           m[2] == 0 && m[3] == 2;
+}
+}  // namespace
+
+result::~result() {
+    recycle_columns(std::move(rows_.metadata.columns));
+}
+
 std::error_code result::from_response(response&& r, result& out) {
+    recycle_columns(std::move(out.rows_.metadata.columns));
     out = result{};
+    if (is_rows(r)) {
+        auto* c = columns_cache::get();
+        if (c && !c->items.empty()) {
+            auto& rows = out.message_.emplace<protocol::rows_result>();
+            rows.metadata.columns = std::move(c->items.back());  // (decoding reuses it)
+            c->items.pop_back();
+        }
+    }
     if (r.opcode() == protocol::opcode::error) {
         if (r.diag().from_server) return server_error_code(r.diag().code);
         return errc::unexpected_response;

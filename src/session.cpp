@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -186,19 +187,20 @@ std::string quote_identifier(const std::string& ks) {
     return out + "\"";
 }
 
-protocol::byte_buffer routing_key_of(const prepared_info& info,
-                                     const std::vector<protocol::value_view>& values) {
-    protocol::byte_buffer key;
-    if (info.pk_indexes.empty()) return key;
+// The routing key into `key` (cleared first; empty when a key column is not bound).
+void routing_key_into(const prepared_info& info, const std::vector<protocol::value_view>& values,
+                      protocol::byte_buffer& key) {
+    key.clear();
+    if (info.pk_indexes.empty()) return;
     for (auto i : info.pk_indexes)
-        if (i >= values.size() || values[i].state != protocol::value_view::kind::bytes) return {};
+        if (i >= values.size() || values[i].state != protocol::value_view::kind::bytes) return;
     if (info.pk_indexes.size() == 1) {
         auto d = values[info.pk_indexes[0]].data;
-        return protocol::byte_buffer(d.begin(), d.end());
+        key.assign(d.begin(), d.end());
+        return;
     }
     for (auto i : info.pk_indexes)
         protocol::append_composite_component(key, values[i].data);
-    return key;
 }
 
 std::string hex_id(protocol::bytes_view id) {
@@ -214,9 +216,64 @@ std::string hex_id(protocol::bytes_view id) {
 
 // ---- encoding ----
 
+namespace {
+// Per-thread free list of request_spec objects (their buffers keep their capacity).
+constexpr std::size_t max_free_specs = 1024;
+constexpr std::size_t max_kept_frame = 64 * 1024;
+struct spec_free_list {
+    std::vector<request_spec*> items;
+    spec_free_list() { items.reserve(max_free_specs); }
+    ~spec_free_list() {
+        gone() = true;
+        for (auto* p : items)
+            delete p;
+    }
+    static bool& gone() noexcept {
+        thread_local bool g = false;
+        return g;
+    }
+    static spec_free_list* get() noexcept {
+        if (gone()) return nullptr;
+        thread_local spec_free_list l;
+        return &l;
+    }
+};
+struct spec_recycler {
+    void operator()(request_spec* p) const noexcept {
+        auto* l = spec_free_list::get();
+        if (!l || l->items.size() >= max_free_specs || p->frame.capacity() > max_kept_frame) {
+            delete p;
+            return;
+        }
+        auto frame = std::move(p->frame);
+        auto key = std::move(p->routing_key);
+        auto bp = std::move(p->batch_prepared);
+        *p = request_spec{};
+        frame.clear();
+        key.clear();
+        bp.clear();
+        p->frame = std::move(frame);
+        p->routing_key = std::move(key);
+        p->batch_prepared = std::move(bp);
+        l->items.push_back(p);  // (capacity reserved: no allocation)
+    }
+};
+}  // namespace
+
+std::shared_ptr<request_spec> new_request_spec() {
+    request_spec* p = nullptr;
+    if (auto* l = spec_free_list::get(); l && !l->items.empty()) {
+        p = l->items.back();
+        l->items.pop_back();
+    } else {
+        p = new request_spec;
+    }
+    return std::shared_ptr<request_spec>(p, spec_recycler{}, recycled_allocator<request_spec>{});
+}
+
 std::shared_ptr<request_spec> cluster_impl::make_spec(const statement& s, diagnostics* d,
                                                       const std::string& session_ks) {
-    auto sp = std::make_shared<request_spec>();
+    auto sp = new_request_spec();
     sp->session_keyspace = session_ks;
     sp->diag = d;
     sp->type = request_spec::kind::query;
@@ -255,7 +312,7 @@ std::shared_ptr<request_spec> cluster_impl::make_spec(const statement& s, diagno
 
 std::shared_ptr<request_spec> cluster_impl::make_spec(const bound_statement& b, diagnostics* d,
                                                       const std::string& session_ks) {
-    auto sp = std::make_shared<request_spec>();
+    auto sp = new_request_spec();
     sp->session_keyspace = session_ks;
     sp->diag = d;
     sp->type = request_spec::kind::execute;
@@ -285,7 +342,8 @@ std::shared_ptr<request_spec> cluster_impl::make_spec(const bound_statement& b, 
     sp->profile = &prof;
     sp->version = version_.load();
     sp->prepared = b.info();
-    auto vals = s.values();
+    thread_local std::vector<protocol::value_view> vals;  // (scratch: views for encoding)
+    s.values_into(vals);
     auto names = s.names();
     auto rmid = info.result_metadata_id();
     protocol::execute_request e;
@@ -311,7 +369,7 @@ std::shared_ptr<request_spec> cluster_impl::make_spec(const bound_statement& b, 
     sp->keyspace = !info.routing_keyspace.empty() ? info.routing_keyspace
                    : session_ks.empty()           ? keyspace()
                                                   : session_ks;
-    if (names.empty()) sp->routing_key = routing_key_of(info, vals);
+    if (names.empty()) routing_key_into(info, vals, sp->routing_key);
     {
         // One allocation for the frame (an estimate from above of its size).
         std::size_t size =
@@ -330,7 +388,7 @@ std::shared_ptr<request_spec> cluster_impl::make_spec(const bound_statement& b, 
 
 std::shared_ptr<request_spec> cluster_impl::make_spec(const batch& b, diagnostics* d,
                                                       const std::string& session_ks) {
-    auto sp = std::make_shared<request_spec>();
+    auto sp = new_request_spec();
     sp->session_keyspace = session_ks;
     sp->diag = d;
     sp->type = request_spec::kind::batch;
@@ -366,7 +424,7 @@ std::shared_ptr<request_spec> cluster_impl::make_spec(const batch& b, diagnostic
             stmts.push_back(protocol::batch_statement::prepared(bs.info()->id, values.back()));
             sp->batch_prepared.push_back(bs.info());
             if (sp->routing_key.empty()) {
-                sp->routing_key = routing_key_of(*bs.info(), values.back());
+                routing_key_into(*bs.info(), values.back(), sp->routing_key);
                 sp->keyspace = bs.info()->routing_keyspace;
             }
         }
@@ -403,10 +461,50 @@ std::shared_ptr<request_spec> cluster_impl::make_spec(const batch& b, diagnostic
 
 // ---- execution ----
 
+// The fast path's request state: recycled through cluster_impl::fast_free_ (strand-only).
+struct cluster_impl::fast_request final : stream_callback {
+    cluster_impl* owner = nullptr;
+    std::shared_ptr<cluster_impl> self;  // alive while the request is
+    std::shared_ptr<request_spec> spec;
+    std::unique_ptr<result_completion> op;
+    query_plan plan;
+    clock::time_point deadline = clock::time_point::max();
+    host_ptr host;
+    std::shared_ptr<host_pool> pool;
+    std::shared_ptr<pooled_connection> pc;
+    clock::time_point sent;
+
+    void on_response(std::error_code ec, response&& r) override {
+        owner->on_fast_response(*this, ec, std::move(r));
+    }
+    void reset() {
+        spec.reset();
+        op.reset();
+        plan.reset();
+        deadline = clock::time_point::max();
+        host.reset();
+        pool.reset();
+        pc.reset();
+    }
+};
+
+void cluster_impl::fast_request_deleter::operator()(fast_request* r) const noexcept {
+    delete r;
+}
+
 struct cluster_impl::exec_ctx {
     explicit exec_ctx(const strand_type& s) : wake(s) {}
     std::shared_ptr<request_spec> spec;
-    query_plan plan;
+    query_plan own_plan;
+    query_plan* plan = &own_plan;  // (or that of the fast path's state, handed over)
+    fast_request_ptr fast;
+    bool planned = false;  // plan and deadline set (a hand-over from the fast path)
+    bool counted = false;  // inflight_ already counted
+    bool resume = false;   // the first attempt tries resume_host instead of plan->next()
+    host_ptr resume_host;
+    bool answered = false;  // the first attempt's answer came to the fast path: answer_ec/answer
+    std::error_code answer_ec;
+    response answer;
     clock::time_point deadline = clock::time_point::max();
     asio::steady_timer wake;
     bool done = false;
@@ -472,9 +570,21 @@ void cluster_impl::start_request(std::shared_ptr<request_spec> spec,
         op->complete(session_errc::closed, result{});
         return;
     }
+    if (!slot.is_connected()) {
+        // The fast path (it hands over to run_request when the request needs more).
+        asio::dispatch(
+            strand_,
+            asio::bind_allocator(
+                recycled_allocator<void>(),
+                [self = shared_from_this(), spec = std::move(spec), op = std::move(op)]() mutable {
+                    auto* c = self.get();
+                    c->start_fast(std::move(self), std::move(spec), std::move(op));
+                }));
+        return;
+    }
     auto ctx = std::make_shared<exec_ctx>(strand_);
     ctx->spec = std::move(spec);
-    if (slot.is_connected()) {
+    {
         slot.assign([w = std::weak_ptr<exec_ctx>(ctx), st = strand_](asio::cancellation_type t) {
             if ((t & cancel_types) == asio::cancellation_type::none) return;
             asio::post(st, [w] {
@@ -485,20 +595,226 @@ void cluster_impl::start_request(std::shared_ptr<request_spec> spec,
     asio::co_spawn(strand_, run_request(std::move(ctx), std::move(op)), asio::detached);
 }
 
+// ---- the fast path ----
+// The common case without coroutines or allocations: the first attempt of a request, no
+// speculative execution, a connection of the first host's pool free now (on the cluster's
+// strand, so it is called directly). The state comes from a free list; the connection's
+// stream slot holds it as its callback; the answer is judged as run_attempt does. Anything
+// more (waiting for a connection, a USE, a retry, re-preparing, speculative executions,
+// cancellation) goes to run_request/run_attempt, which continue where the fast path stopped:
+// a request is never sent twice unless the retry policy says so.
+
+bool cluster_impl::needs_use(const request_spec& spec, const std::string& conn_ks) const {
+    if (!spec.session_keyspace.empty()) return spec.session_keyspace != conn_ks;
+    std::lock_guard lk(mutex_);
+    return !keyspace_.empty() && keyspace_ != conn_ks;
+}
+
+void cluster_impl::start_fast(std::shared_ptr<cluster_impl> self,
+                              std::shared_ptr<request_spec> spec,
+                              std::unique_ptr<result_completion> op) {
+    if (closing_) {
+        op->complete(session_errc::closed, result{});
+        return;
+    }
+    ++inflight_;
+    fast_request_ptr rp;
+    if (!fast_free_.empty()) {
+        rp = std::move(fast_free_.back());
+        fast_free_.pop_back();
+    } else {
+        rp.reset(new fast_request);
+        rp->owner = this;
+    }
+    auto& r = *rp.release();  // owned by the request until finish_fast or hand_over
+    r.self = std::move(self);
+    r.spec = std::move(spec);
+    r.op = std::move(op);
+    const auto& sp = *r.spec;
+    {
+        routing_info info;
+        info.keyspace = sp.keyspace;
+        info.routing_key = sp.routing_key;
+        info.consistency = sp.cl;
+        sp.profile->load_balancing->new_plan(info, r.plan);
+    }
+    if (sp.timeout.count() > 0) r.deadline = clock::now() + sp.timeout;
+    {
+        speculative_schedule sched(sp.profile->speculative_execution.get(), sp.idempotent,
+                                   sp.keyspace);
+        if (sched.next()) {
+            hand_over(r, false, nullptr, 0);
+            return;
+        }
+    }
+    host_ptr h = r.plan.next();
+    if (!h) {
+        hand_over(r, true, nullptr, 0);  // (run_attempt names the hosts)
+        return;
+    }
+    auto pool = pool_for(h);
+    std::shared_ptr<pooled_connection> pc;
+    if (pool && h->is_up()) pc = pool->try_acquire();
+    if (!pc) {
+        hand_over(r, true, std::move(h), 0);
+        return;
+    }
+    // Another strand, or a USE is needed: the coroutine path does it.
+    if (pc->conn->get_executor() != static_cast<const asio::strand<io_executor>&>(strand_) ||
+        needs_use(sp, pc->keyspace)) {
+        pool->release(*pc);
+        hand_over(r, true, std::move(h), 0);
+        return;
+    }
+    r.host = std::move(h);
+    r.pool = std::move(pool);
+    r.pc = pc;
+    r.sent = clock::now();
+    // (spec->frame is not changed while the request is in flight)
+    if (auto ec = pc->conn->send_direct(&r, r.spec->frame, r.deadline)) {
+        // Not sent: the coroutine path tries again (on this host first).
+        r.pool->release(*pc);
+        r.pool.reset();
+        r.pc.reset();
+        hand_over(r, true, std::move(r.host), 0);
+    }
+    // (else r may be finished already)
+}
+
+void cluster_impl::on_fast_response(fast_request& r, std::error_code ec, response&& resp) {
+    auto& sp = *r.spec;
+    auto h = std::move(r.host);
+    auto pool = std::move(r.pool);
+    auto pc = std::move(r.pc);
+    if (!ec || ec.category() == server_category()) h->latency().record(clock::now() - r.sent);
+    if (!ec) {
+        result res;
+        if (auto rec = result::from_response(std::move(resp), res)) {
+            pool->release(*pc);
+            diagnostics d;
+            d.message = "malformed response: " + rec.message();
+            finish_fast(r, rec, result{}, std::move(d));
+            return;
+        }
+        if (sp.prepared && res.type() == result::kind::rows && res.metadata().new_metadata_id)
+            sp.prepared->set_result_metadata_id(*res.metadata().new_metadata_id);
+        if (res.type() == result::kind::set_keyspace) {
+            pc->keyspace = std::string(res.keyspace());
+            if (sp.session_keyspace.empty()) {
+                std::lock_guard lk(mutex_);
+                keyspace_ = pc->keyspace;
+            }
+        }
+        pool->release(*pc);
+        if (res.type() == result::kind::schema_change) {
+            asio::co_spawn(strand_, finish_fast_schema_change(&r, std::move(res)), asio::detached);
+            return;
+        }
+        finish_fast(r, {}, std::move(res), diagnostics{});
+        return;
+    }
+    pool->release(*pc);
+    if (ec == errc::timed_out && clock::now() >= r.deadline) {
+        // The request's own timeout (the stream id stays reserved until the late answer).
+        diagnostics d;
+        d.message = "no response within " + std::to_string(sp.timeout.count()) + " ms";
+        finish_fast(r, errc::timed_out, result{}, std::move(d));
+        return;
+    }
+    diagnostics diag = resp.diag();
+    if (ec == server_errc::unprepared && (sp.prepared || !sp.batch_prepared.empty())) {
+        // run_attempt takes this answer on a connection to this host, re-prepares there
+        // and sends again.
+        hand_over(r, true, std::move(h), 0, nullptr, {}, &resp, ec);
+        return;
+    }
+    if (is_connection_error(ec)) pool->wake(false);
+    retry_request rr;
+    rr.idempotent = sp.idempotent;
+    rr.consistency = sp.cl;
+    rr.retry_count = 0;
+    auto decision = decide_retry(*sp.profile->retry, rr, ec, diag);
+    if (closing_) decision = retry_decision::rethrow();
+    switch (decision.action) {
+        case retry_decision::type::retry_same_host:
+            hand_over(r, true, std::move(h), 1);
+            return;
+        case retry_decision::type::retry_next_host: {
+            auto next = r.plan.next();
+            hand_over(r, true, std::move(next), 1, h, ec);  // (h noted in the errors)
+            return;
+        }
+        case retry_decision::type::ignore:
+            finish_fast(r, {}, result{}, diagnostics{});
+            return;
+        default:
+            break;
+    }
+    if (diag.message.empty()) diag.message = ec.message();
+    finish_fast(r, ec, result{}, std::move(diag));
+}
+
+asio::awaitable<void> cluster_impl::finish_fast_schema_change(fast_request* r, result res) {
+    const bool agreed = co_await wait_schema_agreement();
+    res.set_schema_in_agreement(agreed);
+    auto sec = co_await refresh_schema();
+    if (sec) log(log_level::warning, "schema refresh failed: " + sec.message());
+    finish_fast(*r, {}, std::move(res), diagnostics{});
+}
+
+void cluster_impl::finish_fast(fast_request& r, std::error_code ec, result res, diagnostics diag) {
+    if (r.spec->diag) *r.spec->diag = std::move(diag);
+    auto op = std::move(r.op);
+    auto keep = std::move(r.self);  // (the last reference may go at the end of this function)
+    r.reset();
+    if (fast_free_.size() < 4096)
+        fast_free_.emplace_back(&r);
+    else
+        fast_request_deleter{}(&r);
+    op->complete(ec, std::move(res));
+    request_done();
+}
+
+void cluster_impl::hand_over(fast_request& r, bool resume, host_ptr resume_host, int retries,
+                             const host_ptr& failed, std::error_code failed_ec, response* answer,
+                             std::error_code answer_ec) {
+    auto ctx = std::make_shared<exec_ctx>(strand_);
+    ctx->spec = r.spec;
+    ctx->plan = &r.plan;
+    ctx->deadline = r.deadline;
+    ctx->planned = true;
+    ctx->counted = true;
+    ctx->resume = resume;
+    ctx->resume_host = std::move(resume_host);
+    ctx->retries = retries;
+    if (failed) ctx->note(failed, failed_ec);
+    if (answer) {
+        ctx->answered = true;
+        ctx->answer_ec = answer_ec;
+        ctx->answer = std::move(*answer);
+    }
+    auto op = std::move(r.op);
+    r.self.reset();  // (run_request keeps the cluster alive)
+    ctx->fast.reset(&r);
+    asio::co_spawn(strand_, run_request(std::move(ctx), std::move(op)), asio::detached);
+}
+
 asio::awaitable<void> cluster_impl::run_request(std::shared_ptr<exec_ctx> ctx,
                                                 std::unique_ptr<result_completion> op) {
     auto self = shared_from_this();
-    ++inflight_;
+    if (!ctx->counted) ++inflight_;
     auto spec = ctx->spec;
     if (closing_) {
         ctx->finish(session_errc::closed);
     } else if (!ctx->done) {  // (not cancelled before it started)
-        routing_info info;
-        info.keyspace = spec->keyspace;
-        info.routing_key = spec->routing_key;
-        info.consistency = spec->cl;
-        spec->profile->load_balancing->new_plan(info, ctx->plan);
-        if (spec->timeout.count() > 0) ctx->deadline = clock::now() + spec->timeout;
+        if (!ctx->planned) {
+            routing_info info;
+            info.keyspace = spec->keyspace;
+            info.routing_key = spec->routing_key;
+            info.consistency = spec->cl;
+            spec->profile->load_balancing->new_plan(info, *ctx->plan);
+            if (spec->timeout.count() > 0) ctx->deadline = clock::now() + spec->timeout;
+        }
         speculative_schedule sched(spec->profile->speculative_execution.get(), spec->idempotent,
                                    spec->keyspace);
         asio::co_spawn(strand_, run_attempt(ctx), asio::detached);
@@ -543,7 +859,8 @@ asio::awaitable<void> cluster_impl::run_attempt(std::shared_ptr<exec_ctx> ctx) {
     auto self = shared_from_this();
     auto& spec = *ctx->spec;
     ++ctx->running;
-    host_ptr h = ctx->plan.next();
+    host_ptr h = ctx->resume ? std::move(ctx->resume_host) : ctx->plan->next();
+    ctx->resume = false;
     bool reprepared = false;
     while (h && !ctx->done) {
         if (closing_) {
@@ -554,7 +871,7 @@ asio::awaitable<void> cluster_impl::run_attempt(std::shared_ptr<exec_ctx> ctx) {
         auto pool = pool_for(h);
         if (!pool || !h->is_up()) {
             ctx->note(h, errc::connection_defunct);
-            h = ctx->plan.next();
+            h = ctx->plan->next();
             continue;
         }
         auto [aec, pc] = co_await pool->acquire(ctx->deadline);
@@ -564,7 +881,7 @@ asio::awaitable<void> cluster_impl::run_attempt(std::shared_ptr<exec_ctx> ctx) {
         }
         if (aec) {
             ctx->note(h, aec);
-            h = ctx->plan.next();
+            h = ctx->plan->next();
             continue;
         }
         auto ks = spec.session_keyspace.empty() ? keyspace() : spec.session_keyspace;
@@ -578,23 +895,35 @@ asio::awaitable<void> cluster_impl::run_attempt(std::shared_ptr<exec_ctx> ctx) {
                     break;
                 }
                 ctx->note(h, kec);
-                h = ctx->plan.next();
+                h = ctx->plan->next();
                 continue;
             }
         }
-        auto sig = std::make_shared<asio::cancellation_signal>();
-        auto conn = pc->conn;
-        ctx->signals.emplace_back(conn->get_executor(), sig);
-        auto start = clock::now();
-        // (spec.frame lives in ctx and is not changed while attempts are in flight)
-        auto [ec, resp] = co_await conn->async_send_frame_view(
-            spec.frame, asio::bind_cancellation_slot(sig->slot(), tuple_awaitable));
-        std::erase_if(ctx->signals, [&](const auto& p) { return p.second == sig; });
-        if (ctx->done) {
-            pool->release(*pc);
-            break;
+        error_code ec;
+        response resp;
+        if (ctx->answered) {
+            // The fast path's answer (UNPREPARED), handled here as if it had just arrived.
+            ctx->answered = false;
+            ec = ctx->answer_ec;
+            resp = std::move(ctx->answer);
+        } else {
+            auto sig = std::make_shared<asio::cancellation_signal>();
+            auto conn = pc->conn;
+            ctx->signals.emplace_back(conn->get_executor(), sig);
+            auto start = clock::now();
+            // (spec.frame lives in ctx and is not changed while attempts are in flight)
+            auto [sec, sresp] = co_await conn->async_send_frame_view(
+                spec.frame, asio::bind_cancellation_slot(sig->slot(), tuple_awaitable));
+            std::erase_if(ctx->signals, [&](const auto& p) { return p.second == sig; });
+            if (ctx->done) {
+                pool->release(*pc);
+                break;
+            }
+            ec = sec;
+            resp = std::move(sresp);
+            if (!ec || ec.category() == server_category())
+                h->latency().record(clock::now() - start);
         }
-        if (!ec || ec.category() == server_category()) h->latency().record(clock::now() - start);
         if (!ec) {
             result r;
             if (auto rec = result::from_response(std::move(resp), r)) {
@@ -652,7 +981,7 @@ asio::awaitable<void> cluster_impl::run_attempt(std::shared_ptr<exec_ctx> ctx) {
         if (decision.action == retry_decision::type::retry_next_host) {
             ++ctx->retries;
             ctx->note(h, ec);
-            h = ctx->plan.next();
+            h = ctx->plan->next();
             continue;
         }
         if (decision.action == retry_decision::type::ignore) {

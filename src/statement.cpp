@@ -4,6 +4,12 @@ namespace cql {
 
 std::vector<protocol::value_view> statement::values() const {
     std::vector<protocol::value_view> out;
+    values_into(out);
+    return out;
+}
+
+void statement::values_into(std::vector<protocol::value_view>& out) const {
+    out.clear();
     out.reserve(cells_.size());
     for (const auto& c : cells_) {
         if (c.length == -1)
@@ -14,7 +20,6 @@ std::vector<protocol::value_view> statement::values() const {
             out.push_back(protocol::value_view::of(protocol::bytes_view(values_).subspan(
                 static_cast<std::size_t>(c.offset), static_cast<std::size_t>(c.length))));
     }
-    return out;
 }
 
 std::vector<std::string_view> statement::names() const {

@@ -154,6 +154,8 @@ class result {
     enum class kind { none, void_, rows, set_keyspace, prepared, schema_change };
 
     result() = default;  ///< empty: kind::none, no rows
+    /// (Gives its decoded metadata's memory back to the thread's cache.)
+    ~result();
     /// Moves the response; views into it stay valid.
     result(result&&) noexcept = default;
     /// Moves the response; views into the moved-from result stay valid.

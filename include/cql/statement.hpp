@@ -218,6 +218,8 @@ class statement {
     // ---- to the wire ----
     /// The bound values as [value]s (views into this statement).
     std::vector<protocol::value_view> values() const;
+    /// As values(), into `out` (cleared first; its capacity is reused).
+    void values_into(std::vector<protocol::value_view>& out) const;
     /// The names of named values, in binding order (empty for positional values).
     std::vector<std::string_view> names() const;
 

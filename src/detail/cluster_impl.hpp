@@ -26,6 +26,7 @@
 
 #include "connection.hpp"
 #include "cql/cluster.hpp"
+#include "cql/detail/recycled_allocator.hpp"
 #include "cql/execution_profile.hpp"
 #include "cql/metadata.hpp"
 #include "cql/prepared.hpp"
@@ -56,6 +57,11 @@ struct request_spec {
     diagnostics* diag = nullptr;
 };
 
+// A new request_spec, recycled per thread: its object (with the capacity of its buffers)
+// and the shared_ptr's control block come back to free lists of the thread that drops the
+// last reference.
+std::shared_ptr<request_spec> new_request_spec();
+
 class cluster_impl;
 
 struct pooled_connection {
@@ -83,6 +89,8 @@ class host_pool : public std::enable_shared_from_this<host_pool> {
     // connection), errc::timed_out.
     asio::awaitable<std::pair<std::error_code, std::shared_ptr<pooled_connection>>> acquire(
         clock::time_point deadline);
+    // The fast path: a connection with room now (its inflight counted), or null; no waiting.
+    std::shared_ptr<pooled_connection> try_acquire();
     void release(pooled_connection& pc);
     bool healthy() const;
     std::size_t size() const noexcept { return conns_.size(); }
@@ -169,6 +177,26 @@ class cluster_impl : public std::enable_shared_from_this<cluster_impl> {
   private:
     friend class host_pool;
     struct exec_ctx;
+    // The request fast path (session.cpp): one attempt on a connection available at once,
+    // driven by callbacks, its state recycled; anything else is handed over to run_request.
+    struct fast_request;
+    struct fast_request_deleter {
+        void operator()(fast_request* r) const noexcept;
+    };
+    using fast_request_ptr = std::unique_ptr<fast_request, fast_request_deleter>;
+    void start_fast(std::shared_ptr<cluster_impl> self, std::shared_ptr<request_spec> spec,
+                    std::unique_ptr<result_completion> op);
+    void on_fast_response(fast_request& r, std::error_code ec, response&& resp);
+    void finish_fast(fast_request& r, std::error_code ec, result res, diagnostics diag);
+    // To the coroutine path: resume_host is the next host to try (resume) or the plan's next.
+    // (failed: a host to note in the errors, with its error)
+    // answer: the first attempt's answer, for run_attempt to handle (UNPREPARED).
+    void hand_over(fast_request& r, bool resume, host_ptr resume_host, int retries,
+                   const host_ptr& failed = nullptr, std::error_code failed_ec = {},
+                   response* answer = nullptr, std::error_code answer_ec = {});
+    asio::awaitable<void> finish_fast_schema_change(fast_request* r, result res);
+    // Whether a connection on keyspace conn_ks needs a USE first for this request.
+    bool needs_use(const request_spec& spec, const std::string& conn_ks) const;
 
     // connect / control connection / events
     asio::awaitable<void> do_connect(std::unique_ptr<op_completion<error_code>> op);
@@ -244,6 +272,7 @@ class cluster_impl : public std::enable_shared_from_this<cluster_impl> {
     std::vector<std::unique_ptr<op_completion<error_code>>> close_waiters_;
     bool closed_ = false;
     std::map<std::string, std::shared_ptr<const prepared_info>> prepared_;  // ks '\0' query
+    std::vector<fast_request_ptr> fast_free_;  // recycled fast-path request states
 
     // snapshots for other threads
     mutable std::mutex mutex_;

@@ -162,6 +162,16 @@ class socket_stream {
     std::optional<asio::ssl::stream<asio::ip::tcp::socket&>> tls_;
 };
 
+// The fast path's completion (see connection::send_direct): an intrusive callback, no
+// allocation; called on the connection's strand, possibly inside send_direct itself.
+class stream_callback {
+  public:
+    virtual void on_response(std::error_code ec, response&& r) = 0;
+
+  protected:
+    ~stream_callback() = default;
+};
+
 class connection : public std::enable_shared_from_this<connection> {
     struct private_tag {};
 
@@ -170,7 +180,11 @@ class connection : public std::enable_shared_from_this<connection> {
 
     static std::shared_ptr<connection> create(const asio::any_io_executor& ex,
                                               connection_config cfg);
+    // On this strand (e.g. the cluster's, so the request fast path needs no strand hop).
+    static std::shared_ptr<connection> create_on(const executor_type& strand,
+                                                 connection_config cfg);
     connection(private_tag, const asio::any_io_executor& ex, connection_config cfg);
+    connection(private_tag, const executor_type& strand, connection_config cfg);
     ~connection();
     connection(const connection&) = delete;
     connection& operator=(const connection&) = delete;
@@ -223,6 +237,16 @@ class connection : public std::enable_shared_from_this<connection> {
             token, frame);
     }
 
+    // The fast path: only on the connection's strand. Sends the frame (a view: valid until
+    // completion) on a free stream id and stores `cb` in the stream slot; the request times
+    // out at `deadline` or the connection's request timeout, whichever comes first (the id
+    // stays reserved until the late answer). Returns an error, without sending anything and
+    // without calling cb, when the request cannot be sent now (not ready, no stream id, too
+    // large); otherwise cb->on_response is called exactly once (the response, a server
+    // error, errc::timed_out, a connection error), maybe before send_direct returns.
+    std::error_code send_direct(stream_callback* cb, protocol::bytes_view frame,
+                                std::chrono::steady_clock::time_point deadline);
+
     // Closes the socket; requests in flight complete with errc::connection_closed.
     void close();
 
@@ -251,6 +275,7 @@ class connection : public std::enable_shared_from_this<connection> {
     enum class slot_state : std::uint8_t { free, active, orphaned };
     struct slot {
         std::unique_ptr<request_completion> op;
+        stream_callback* cb = nullptr;  // the fast path's completion (instead of op)
         slot_state st = slot_state::free;
         std::uint32_t generation = 0;
         // When the request times out (max: never). One timer per connection scans them.
@@ -277,6 +302,11 @@ class connection : public std::enable_shared_from_this<connection> {
                        std::error_code encode_ec);
     void start_request_view(std::unique_ptr<request_completion> op, protocol::bytes_view frame);
     void on_strand_request(std::unique_ptr<request_completion> op, protocol::bytes_view frame);
+    std::error_code check_sendable(protocol::bytes_view frame) const;
+    // A free stream id (-1: none), its slot active.
+    std::int16_t take_stream();
+    // Completes an active slot's operation (op or cb) with ec.
+    static void complete_slot(slot& s, std::error_code ec, response&& r);
     void enqueue_frame(protocol::bytes_view frame, std::int16_t id);
     void flush();
     void on_write(std::error_code ec, std::size_t n);

@@ -10,11 +10,16 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/append.hpp>
+#include <boost/asio/associated_allocator.hpp>
 #include <boost/asio/associated_executor.hpp>
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
 #include <boost/asio/recycling_allocator.hpp>
+
+#include "cql/detail/recycled_allocator.hpp"
 
 namespace cql::detail {
 
@@ -24,15 +29,13 @@ class op_completion {
     virtual ~op_completion() = default;
     virtual void complete(Args... args) = 0;
 
-    // Allocated through Asio's per-thread recycling cache (also the derived classes, whose
-    // size the virtual destructor passes): created and destroyed on io threads, as in steady
-    // state, a completion reuses the block of the previous one instead of the heap.
-    static void* operator new(std::size_t n) {
-        return boost::asio::recycling_allocator<unsigned char>().allocate(n);
-    }
+    // Allocated from per-thread free lists by size class (also the derived classes, whose
+    // size the virtual destructor passes): in steady state a completion reuses the block of
+    // an earlier one instead of the heap (Asio's per-thread cache holds only two blocks,
+    // too few for hundreds of requests in flight).
+    static void* operator new(std::size_t n) { return size_class_blocks::allocate(n); }
     static void operator delete(void* p, std::size_t n) noexcept {
-        boost::asio::recycling_allocator<unsigned char>().deallocate(static_cast<unsigned char*>(p),
-                                                                     n);
+        size_class_blocks::deallocate(p, n);
     }
 };
 
@@ -45,6 +48,23 @@ class op_completion_impl final : public op_completion<Args...> {
                                     boost::asio::execution::outstanding_work.tracked)) {}
     void complete(Args... args) override {
         auto ex = std::move(work_);
+        if constexpr (std::is_same_v<work_executor, boost::asio::any_io_executor> &&
+                      std::is_same_v<boost::asio::associated_allocator_t<Handler>,
+                                     std::allocator<void>>) {
+            // An io_context behind the type-erased executor: posted to it directly (no
+            // type-erased function) with the operation's memory from the per-thread free
+            // lists (Asio's own per-thread cache holds two blocks only).
+            using tracked_io = std::decay_t<decltype(boost::asio::prefer(
+                std::declval<boost::asio::io_context::executor_type>(),
+                boost::asio::execution::outstanding_work.tracked))>;
+            if (auto* io = ex.template target<tracked_io>()) {
+                boost::asio::post(
+                    *io, boost::asio::bind_allocator(
+                             recycled_allocator<void>(),
+                             boost::asio::append(std::move(handler_), std::move(args)...)));
+                return;
+            }
+        }
         boost::asio::post(ex, boost::asio::append(std::move(handler_), std::move(args)...));
     }
 
