@@ -182,7 +182,7 @@ cluster_impl::cluster_impl(asio::any_io_executor ex, cluster_config cfg)
       topology_timer_(strand_),
       schema_timer_(strand_) {
     if (cfg_.version) version_ = *cfg_.version;
-    keyspace_ = cfg_.keyspace;
+    set_keyspace(cfg_.keyspace);
     for (auto& io : ios_)
         threads_.emplace_back([ctx = io.get()] { ctx->run(); });
 }
@@ -264,8 +264,14 @@ std::shared_ptr<const token_map> cluster_impl::tokens() const {
     return token_map_;
 }
 std::string cluster_impl::keyspace() const {
+    if (!has_keyspace_.load(std::memory_order_acquire)) return {};
     std::lock_guard lk(mutex_);
     return keyspace_;
+}
+void cluster_impl::set_keyspace(const std::string& ks) {
+    std::lock_guard lk(mutex_);
+    keyspace_ = ks;
+    has_keyspace_.store(!ks.empty(), std::memory_order_release);
 }
 std::string cluster_impl::control_host() const {
     std::lock_guard lk(mutex_);

@@ -32,10 +32,12 @@ void host_pool::prune() {
 }
 
 asio::awaitable<std::error_code> host_pool::open_one() {
-    // Without io threads of its own the cluster runs on the user's io_context: its
-    // connections share the cluster's strand, so the request fast path calls them directly.
+    // Without io threads of its own the cluster runs on the user's io_context, and with one
+    // io thread everything runs on that thread anyway: then its connections share the
+    // cluster's strand, so the request fast path calls them directly. (With several io
+    // threads, connections spread over them and the requests take the coroutine path.)
     auto conn =
-        cluster_.ios_.empty()
+        cluster_.ios_.size() <= 1
             ? connection::create_on(cluster_.strand(), cluster_.connection_settings(host_))
             : connection::create(cluster_.next_io_executor(), cluster_.connection_settings(host_));
     auto [ec] = co_await conn->async_connect(tuple_awaitable);

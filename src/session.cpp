@@ -345,7 +345,10 @@ std::shared_ptr<request_spec> cluster_impl::make_spec(const bound_statement& b, 
     thread_local std::vector<protocol::value_view> vals;  // (scratch: views for encoding)
     s.values_into(vals);
     auto names = s.names();
-    auto rmid = info.result_metadata_id();
+    // (v5 only: the id of the result metadata the client has; scratch reused per thread)
+    thread_local protocol::byte_buffer rmid;
+    rmid.clear();
+    if (sp->version >= protocol::protocol_version::v5) info.result_metadata_id_into(rmid);
     protocol::execute_request e;
     e.id = info.id;
     e.result_metadata_id = rmid;
@@ -606,6 +609,7 @@ void cluster_impl::start_request(std::shared_ptr<request_spec> spec,
 
 bool cluster_impl::needs_use(const request_spec& spec, const std::string& conn_ks) const {
     if (!spec.session_keyspace.empty()) return spec.session_keyspace != conn_ks;
+    if (!has_keyspace_.load(std::memory_order_acquire)) return false;
     std::lock_guard lk(mutex_);
     return !keyspace_.empty() && keyspace_ != conn_ks;
 }
@@ -638,7 +642,8 @@ void cluster_impl::start_fast(std::shared_ptr<cluster_impl> self,
         info.consistency = sp.cl;
         sp.profile->load_balancing->new_plan(info, r.plan);
     }
-    if (sp.timeout.count() > 0) r.deadline = clock::now() + sp.timeout;
+    const auto now = clock::now();  // (one clock read for the deadline and the latency)
+    if (sp.timeout.count() > 0) r.deadline = now + sp.timeout;
     {
         speculative_schedule sched(sp.profile->speculative_execution.get(), sp.idempotent,
                                    sp.keyspace);
@@ -668,12 +673,12 @@ void cluster_impl::start_fast(std::shared_ptr<cluster_impl> self,
     }
     r.host = std::move(h);
     r.pool = std::move(pool);
-    r.pc = pc;
-    r.sent = clock::now();
+    r.pc = std::move(pc);
+    r.sent = now;
     // (spec->frame is not changed while the request is in flight)
-    if (auto ec = pc->conn->send_direct(&r, r.spec->frame, r.deadline)) {
+    if (auto ec = r.pc->conn->send_direct(&r, r.spec->frame, r.deadline)) {
         // Not sent: the coroutine path tries again (on this host first).
-        r.pool->release(*pc);
+        r.pool->release(*r.pc);
         r.pool.reset();
         r.pc.reset();
         hand_over(r, true, std::move(r.host), 0);
@@ -700,10 +705,7 @@ void cluster_impl::on_fast_response(fast_request& r, std::error_code ec, respons
             sp.prepared->set_result_metadata_id(*res.metadata().new_metadata_id);
         if (res.type() == result::kind::set_keyspace) {
             pc->keyspace = std::string(res.keyspace());
-            if (sp.session_keyspace.empty()) {
-                std::lock_guard lk(mutex_);
-                keyspace_ = pc->keyspace;
-            }
+            if (sp.session_keyspace.empty()) set_keyspace(pc->keyspace);
         }
         pool->release(*pc);
         if (res.type() == result::kind::schema_change) {
@@ -936,10 +938,8 @@ asio::awaitable<void> cluster_impl::run_attempt(std::shared_ptr<exec_ctx> ctx) {
                 spec.prepared->set_result_metadata_id(*r.metadata().new_metadata_id);
             if (r.type() == result::kind::set_keyspace) {
                 pc->keyspace = std::string(r.keyspace());
-                if (spec.session_keyspace.empty()) {  // a bound session keeps its keyspace
-                    std::lock_guard lk(mutex_);
-                    keyspace_ = pc->keyspace;
-                }
+                if (spec.session_keyspace.empty())  // a bound session keeps its keyspace
+                    set_keyspace(pc->keyspace);
             }
             pool->release(*pc);
             if (r.type() == result::kind::schema_change) {

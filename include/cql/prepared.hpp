@@ -60,6 +60,12 @@ struct prepared_info {
         return result_metadata_id_;
     }
     /// \copydoc result_metadata_id()
+    /// (Into `out`, whose capacity is reused: no allocation per request.)
+    void result_metadata_id_into(protocol::byte_buffer& out) const {
+        std::lock_guard lk(mutex_);
+        out.assign(result_metadata_id_.begin(), result_metadata_id_.end());
+    }
+    /// \copydoc result_metadata_id()
     void set_result_metadata_id(protocol::bytes_view v) const {
         std::lock_guard lk(mutex_);
         result_metadata_id_.assign(v.begin(), v.end());

@@ -18,6 +18,7 @@
 /// exceptions: they throw boost::system::system_error with that code.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <system_error>
@@ -154,52 +155,50 @@ class result {
     enum class kind { none, void_, rows, set_keyspace, prepared, schema_change };
 
     result() = default;  ///< empty: kind::none, no rows
-    /// (Gives its decoded metadata's memory back to the thread's cache.)
-    ~result();
-    /// Moves the response; views into it stay valid.
+    /// Moves the response (a pointer: cheap); views into it stay valid.
     result(result&&) noexcept = default;
-    /// Moves the response; views into the moved-from result stay valid.
+    /// Moves the response (a pointer: cheap); views into the moved-from result stay valid.
     result& operator=(result&&) noexcept = default;
 
     /// Decodes a RESULT response (an ERROR gives its server error code; any other opcode
     /// errc::unexpected_response). On success `out` owns the response.
     static std::error_code from_response(response&& r, result& out);
 
-    kind type() const noexcept { return kind_; }  ///< rows, void_, schema_change, ...
+    kind type() const noexcept { return st().which; }  ///< rows, void_, schema_change, ...
     /// The response frame (header, prefix, body).
-    const response& raw() const noexcept { return response_; }
+    const response& raw() const noexcept { return st().resp; }
     /// The server's warnings about the statement (e.g. a large batch, tombstones).
-    const std::vector<std::string_view>& warnings() const noexcept { return response_.warnings(); }
+    const std::vector<std::string_view>& warnings() const noexcept { return st().resp.warnings(); }
     /// The tracing session id (when the statement asked for tracing and the server traced).
     std::optional<protocol::uuid_bytes> tracing_id() const noexcept {
-        return response_.prefix().tracing_id;
+        return st().resp.prefix().tracing_id;
     }
     /// The custom payload the server sent (views into this result).
     const std::vector<std::pair<std::string_view, protocol::value_view>>& custom_payload()
         const noexcept {
-        return response_.prefix().custom_payload;
+        return st().resp.prefix().custom_payload;
     }
     /// After a schema change (kind::schema_change): whether every up node reported the same
     /// schema version within cluster_config::max_schema_agreement_wait. True otherwise.
-    bool schema_in_agreement() const noexcept { return schema_agreement_; }
+    bool schema_in_agreement() const noexcept { return st().schema_agreement; }
     /// Set by the session after its schema agreement wait.
-    void set_schema_in_agreement(bool yes) noexcept { schema_agreement_ = yes; }
+    void set_schema_in_agreement(bool yes) noexcept;
 
     /// Rows (empty for other kinds).
-    const protocol::result_metadata& metadata() const noexcept { return rows_.metadata; }
+    const protocol::result_metadata& metadata() const noexcept { return st().rows.metadata; }
     /// Columns per row (from the metadata; also with skip_metadata).
     std::size_t column_count() const noexcept {
-        return static_cast<std::size_t>(rows_.metadata.column_count);
+        return static_cast<std::size_t>(st().rows.metadata.column_count);
     }
     /// Number of rows (of this page).
-    std::size_t size() const noexcept { return static_cast<std::size_t>(rows_.row_count); }
-    bool empty() const noexcept { return rows_.row_count == 0; }  ///< no rows
+    std::size_t size() const noexcept { return static_cast<std::size_t>(st().rows.row_count); }
+    bool empty() const noexcept { return st().rows.row_count == 0; }  ///< no rows
     /// True when the server has more rows: pass paging_state() to the statement (or use
     /// session::pages()). A page may be empty and still have more pages.
-    bool has_more_pages() const noexcept { return rows_.metadata.paging_state.has_value(); }
+    bool has_more_pages() const noexcept { return st().rows.metadata.paging_state.has_value(); }
     /// The paging state for the next page (a view into this result), nullopt on the last.
     std::optional<protocol::bytes_view> paging_state() const noexcept {
-        return rows_.metadata.paging_state;
+        return st().rows.metadata.paging_state;
     }
 
     /// A forward iterator over the rows, yielding row_view by value.
@@ -233,24 +232,38 @@ class result {
         const protocol::result_metadata* meta_ = nullptr;
     };
     /// The first row: `for (cql::row_view row : r)`.
-    iterator begin() const noexcept { return {rows_.rows().begin(), &rows_.metadata}; }
+    iterator begin() const noexcept { return {st().rows.rows().begin(), &st().rows.metadata}; }
     /// Past the last row.
-    iterator end() const noexcept { return {rows_.rows().end(), &rows_.metadata}; }
+    iterator end() const noexcept { return {st().rows.rows().end(), &st().rows.metadata}; }
     /// The first row (precondition: !empty()).
     row_view front() const noexcept { return *begin(); }
 
     /// Set_keyspace: the keyspace; Prepared and Schema_change: the decoded message.
-    std::string_view keyspace() const noexcept { return keyspace_; }
+    std::string_view keyspace() const noexcept { return st().keyspace; }
     /// \copydoc keyspace()
-    const protocol::response& message() const noexcept { return message_; }
+    const protocol::response& message() const noexcept { return st().message; }
 
   private:
-    response response_;
-    protocol::response message_;
-    protocol::rows_result rows_;
-    std::string_view keyspace_;
-    kind kind_ = kind::none;
-    bool schema_agreement_ = true;
+    // Everything a result holds, behind one pointer: a result is handed through several
+    // completion layers, and moving ~800 bytes of response, message and metadata at each
+    // step cost more CPU than the request's decoding. States (with the capacity of their
+    // column vectors) are recycled per thread.
+    struct state {
+        response resp;
+        protocol::response message;
+        protocol::rows_result rows;
+        std::string_view keyspace;
+        kind which = kind::none;
+        bool schema_agreement = true;
+    };
+    struct state_release {
+        void operator()(state* s) const noexcept;
+    };
+    static std::unique_ptr<state, state_release> new_state();
+    static const state& empty_state() noexcept;
+    const state& st() const noexcept { return s_ ? *s_ : empty_state(); }
+
+    std::unique_ptr<state, state_release> s_;
 };
 
 }  // namespace cql

@@ -160,6 +160,8 @@ class cluster_impl : public std::enable_shared_from_this<cluster_impl> {
     std::shared_ptr<const schema_metadata> metadata() const;
     std::shared_ptr<const token_map> tokens() const;
     std::string keyspace() const;
+    // keyspace_ = ks, under the mutex.
+    void set_keyspace(const std::string& ks);
     std::string control_host() const;
     diagnostics last_error() const;
 
@@ -280,6 +282,9 @@ class cluster_impl : public std::enable_shared_from_this<cluster_impl> {
     std::shared_ptr<const schema_metadata> schema_;
     std::shared_ptr<const token_map> token_map_;
     std::string keyspace_;
+    // Whether keyspace_ is set (by the config or a USE): most clusters never set it, and
+    // the hot path then reads no string under the mutex.
+    std::atomic<bool> has_keyspace_{false};
     std::string control_host_;
     diagnostics last_error_;
 };

@@ -191,17 +191,19 @@ std::string dc_aware_policy::local_dc() const {
 
 host_distance dc_aware_policy::distance(const host& h) const {
     if (opts_.filter && !opts_.filter(h)) return host_distance::ignored;
-    auto s = snapshot_.load();
-    if (s->local_dc.empty() || h.datacenter() == s->local_dc) return host_distance::local;
-    if (opts_.used_hosts_per_remote_dc <= 0) return host_distance::ignored;
-    auto it = std::lower_bound(s->remote_names.begin(), s->remote_names.end(), h.datacenter());
-    if (it == s->remote_names.end() || *it != h.datacenter()) return host_distance::ignored;
-    int counted = 0;
-    for (const auto& x : s->remote[it - s->remote_names.begin()]) {
-        if (x.get() == &h) return host_distance::remote;
-        if (x->is_up() && ++counted >= opts_.used_hosts_per_remote_dc) break;
-    }
-    return host_distance::ignored;
+    // (Called per replica of every request: reads the snapshot under the lock, no copy.)
+    return snapshot_.visit([&](const snapshot* s) {
+        if (s->local_dc.empty() || h.datacenter() == s->local_dc) return host_distance::local;
+        if (opts_.used_hosts_per_remote_dc <= 0) return host_distance::ignored;
+        auto it = std::lower_bound(s->remote_names.begin(), s->remote_names.end(), h.datacenter());
+        if (it == s->remote_names.end() || *it != h.datacenter()) return host_distance::ignored;
+        int counted = 0;
+        for (const auto& x : s->remote[it - s->remote_names.begin()]) {
+            if (x.get() == &h) return host_distance::remote;
+            if (x->is_up() && ++counted >= opts_.used_hosts_per_remote_dc) break;
+        }
+        return host_distance::ignored;
+    });
 }
 
 void dc_aware_policy::new_plan(const routing_info& info, query_plan& plan) const {

@@ -134,6 +134,44 @@ TEST_CASE("other result kinds and errors") {
     CHECK(result::from_response(make_response(f), r) == errc::unexpected_response);
 }
 
+TEST_CASE("empty, moved-from and recycled results carry nothing over") {
+    result empty;
+    CHECK(empty.type() == result::kind::none);
+    CHECK(empty.size() == 0);
+    CHECK(empty.begin() == empty.end());
+    CHECK(empty.metadata().columns.empty());
+    CHECK(empty.warnings().empty());
+    CHECK(empty.keyspace().empty());
+    CHECK(empty.schema_in_agreement());
+    empty.set_schema_in_agreement(false);
+    CHECK_FALSE(empty.schema_in_agreement());
+
+    byte_buffer ks_frame;
+    p::encode_response_frame(ks_frame, p::protocol_version::v4, 1, p::set_keyspace_result{"ks1"});
+    // Rows, then (the state recycled by this thread) another kind, then rows again.
+    for (int round = 0; round < 3; ++round) {
+        {
+            result rows;
+            REQUIRE_FALSE(result::from_response(make_response(rows_frame(true)), rows));
+            rows.set_schema_in_agreement(false);
+            result moved = std::move(rows);
+            CHECK(rows.type() == result::kind::none);  // NOLINT(bugprone-use-after-move)
+            CHECK(rows.size() == 0);
+            CHECK(moved.size() == 2);
+            CHECK(moved.metadata().columns.size() == 3);
+            CHECK(moved.front().get<std::string_view>("v") == "a");
+        }
+        result ks;
+        REQUIRE_FALSE(result::from_response(make_response(ks_frame), ks));
+        CHECK(ks.type() == result::kind::set_keyspace);
+        CHECK(ks.keyspace() == "ks1");
+        CHECK(ks.size() == 0);
+        CHECK(ks.metadata().columns.empty());
+        CHECK_FALSE(ks.has_more_pages());
+        CHECK(ks.schema_in_agreement());
+    }
+}
+
 TEST_CASE("a statement executed over a connection") {
     using namespace std::chrono_literals;
     cql::test::fake_server server;

@@ -12,12 +12,13 @@
 #include <boost/asio/append.hpp>
 #include <boost/asio/associated_allocator.hpp>
 #include <boost/asio/associated_executor.hpp>
-#include <boost/asio/bind_allocator.hpp>
+#include <boost/asio/execution/allocator.hpp>
+#include <boost/asio/execution/blocking.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
-#include <boost/asio/recycling_allocator.hpp>
+#include <boost/asio/require.hpp>
 
 #include "cql/detail/recycled_allocator.hpp"
 
@@ -51,17 +52,21 @@ class op_completion_impl final : public op_completion<Args...> {
         if constexpr (std::is_same_v<work_executor, boost::asio::any_io_executor> &&
                       std::is_same_v<boost::asio::associated_allocator_t<Handler>,
                                      std::allocator<void>>) {
-            // An io_context behind the type-erased executor: posted to it directly (no
-            // type-erased function) with the operation's memory from the per-thread free
-            // lists (Asio's own per-thread cache holds two blocks only).
+            // An io_context behind the type-erased executor: the handler is submitted to it
+            // directly, never run inline, its operation's memory from the per-thread free
+            // lists (Asio's own per-thread cache holds two blocks only). That io_context is
+            // the handler's associated executor, so the handler is invoked as is: asio::post
+            // would wrap it in a work_dispatcher that dispatches it again through the
+            // type-erased executor (a third of the completion's CPU).
             using tracked_io = std::decay_t<decltype(boost::asio::prefer(
                 std::declval<boost::asio::io_context::executor_type>(),
                 boost::asio::execution::outstanding_work.tracked))>;
             if (auto* io = ex.template target<tracked_io>()) {
-                boost::asio::post(
-                    *io, boost::asio::bind_allocator(
-                             recycled_allocator<void>(),
-                             boost::asio::append(std::move(handler_), std::move(args)...)));
+                boost::asio::require(*io, boost::asio::execution::blocking.never,
+                                     boost::asio::execution::allocator(recycled_allocator<void>()))
+                    .execute([h = std::move(handler_), ... a = std::move(args)]() mutable {
+                        std::move(h)(std::move(a)...);
+                    });
                 return;
             }
         }

@@ -33,6 +33,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -45,23 +46,48 @@
 namespace cql {
 
 namespace detail {
-// A shared_ptr that one thread may replace while others copy it. (Not
-// std::atomic<std::shared_ptr>: libstdc++ 12's lock bit is invisible to ThreadSanitizer,
-// which reports races on every load/store pair.)
+// A shared_ptr that one thread may replace while others copy it, read on every request.
+// (Not std::atomic<std::shared_ptr>: libstdc++ 12's lock bit is invisible to
+// ThreadSanitizer, which reports races on every load/store pair. Not std::mutex: the
+// critical sections are a few instructions, and a spin lock's release is a plain store.)
 template <class T>
 class guarded_shared_ptr {
   public:
     std::shared_ptr<T> load() const {
-        std::lock_guard lock(mutex_);
-        return ptr_;
+        lock();
+        auto p = ptr_;
+        unlock();
+        return p;
+    }
+    // f(const T*) under the lock, without copying the shared_ptr: f must be short.
+    template <class F>
+    decltype(auto) visit(F&& f) const {
+        struct unlocker {
+            const guarded_shared_ptr* g;
+            ~unlocker() { g->unlock(); }
+        };
+        lock();
+        unlocker u{this};
+        return std::forward<F>(f)(static_cast<T*>(ptr_.get()));
     }
     void store(std::shared_ptr<T> p) {
-        std::lock_guard lock(mutex_);
-        ptr_.swap(p);  // the old value is released outside the lock
+        lock();
+        ptr_.swap(p);
+        unlock();  // (the old value is released outside the lock)
     }
 
   private:
-    mutable std::mutex mutex_{};
+    void lock() const noexcept {
+        for (int spins = 0; busy_.exchange(true, std::memory_order_acquire);) {
+            if (++spins >= 64) {
+                std::this_thread::yield();  // (the holder may have been preempted)
+                spins = 0;
+            }
+        }
+    }
+    void unlock() const noexcept { busy_.store(false, std::memory_order_release); }
+
+    mutable std::atomic<bool> busy_{false};
     std::shared_ptr<T> ptr_{};
 };
 }  // namespace detail
