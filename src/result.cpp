@@ -1,5 +1,7 @@
 #include "cql/result.hpp"
 
+#include "cql/detail/thread_cache.hpp"
+
 namespace cql {
 
 std::size_t row_view::index_of(std::string_view column) const noexcept {
@@ -10,29 +12,7 @@ std::size_t row_view::index_of(std::string_view column) const noexcept {
 }
 
 namespace {
-// Per-thread free list of result states: in steady state a response's result reuses the
-// state (and the column-spec vector's capacity) of an earlier one instead of the heap.
-constexpr std::size_t free_states_max = 1024;
 constexpr std::size_t max_kept_columns = 256;
-template <class State>
-struct state_free_list {
-    std::vector<State*> items;
-    state_free_list() { items.reserve(free_states_max); }
-    ~state_free_list() {
-        gone() = true;
-        for (auto* s : items)
-            delete s;
-    }
-    static bool& gone() noexcept {
-        thread_local bool g = false;
-        return g;
-    }
-    static state_free_list* get() noexcept {
-        if (gone()) return nullptr;
-        thread_local state_free_list l;
-        return &l;
-    }
-};
 // A Rows RESULT: its message starts with the kind 0x0002.
 bool is_rows(const response& r) noexcept {
     auto m = r.message();
@@ -46,21 +26,19 @@ const result::state& result::empty_state() noexcept {
     return empty;
 }
 
+// States are recycled (see thread_cache.hpp): a response's result reuses the state, and
+// the column-spec vector's capacity, of an earlier one instead of the heap.
+struct result::state_cache_traits {
+    using item = state*;
+    static void dispose(state*&& s) noexcept { delete s; }
+};
 std::unique_ptr<result::state, result::state_release> result::new_state() {
-    if (auto* l = state_free_list<state>::get(); l && !l->items.empty()) {
-        auto* s = l->items.back();
-        l->items.pop_back();
-        return std::unique_ptr<state, state_release>(s);
-    }
-    return std::unique_ptr<state, state_release>(new state);
+    state* s = nullptr;
+    if (!detail::thread_cache<state_cache_traits>::pop(s)) s = new state;
+    return std::unique_ptr<state, state_release>(s);
 }
 
 void result::state_release::operator()(state* s) const noexcept {
-    auto* l = state_free_list<state>::get();
-    if (!l || l->items.size() >= free_states_max) {
-        delete s;
-        return;
-    }
     // Cleared for the next response, keeping the column vector's capacity.
     auto columns = std::move(s->rows.metadata.columns);
     s->resp = response{};
@@ -73,7 +51,7 @@ void result::state_release::operator()(state* s) const noexcept {
     s->keyspace = {};
     s->which = kind::none;
     s->schema_agreement = true;
-    l->items.push_back(s);  // (capacity reserved: no allocation)
+    if (!detail::thread_cache<state_cache_traits>::push(std::move(s))) delete s;
 }
 
 void result::set_schema_in_agreement(bool yes) noexcept {

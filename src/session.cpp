@@ -217,31 +217,17 @@ std::string hex_id(protocol::bytes_view id) {
 // ---- encoding ----
 
 namespace {
-// Per-thread free list of request_spec objects (their buffers keep their capacity).
-constexpr std::size_t max_free_specs = 1024;
+// request_spec objects are recycled (their buffers keep their capacity; see
+// thread_cache.hpp), as are their shared_ptr control blocks (recycled_allocator).
 constexpr std::size_t max_kept_frame = 64 * 1024;
-struct spec_free_list {
-    std::vector<request_spec*> items;
-    spec_free_list() { items.reserve(max_free_specs); }
-    ~spec_free_list() {
-        gone() = true;
-        for (auto* p : items)
-            delete p;
-    }
-    static bool& gone() noexcept {
-        thread_local bool g = false;
-        return g;
-    }
-    static spec_free_list* get() noexcept {
-        if (gone()) return nullptr;
-        thread_local spec_free_list l;
-        return &l;
-    }
+struct spec_cache_traits {
+    using item = request_spec*;
+    static void dispose(request_spec*&& p) noexcept { delete p; }
 };
+using spec_cache = thread_cache<spec_cache_traits>;
 struct spec_recycler {
     void operator()(request_spec* p) const noexcept {
-        auto* l = spec_free_list::get();
-        if (!l || l->items.size() >= max_free_specs || p->frame.capacity() > max_kept_frame) {
+        if (p->frame.capacity() > max_kept_frame) {
             delete p;
             return;
         }
@@ -255,19 +241,14 @@ struct spec_recycler {
         p->frame = std::move(frame);
         p->routing_key = std::move(key);
         p->batch_prepared = std::move(bp);
-        l->items.push_back(p);  // (capacity reserved: no allocation)
+        if (!spec_cache::push(std::move(p))) delete p;
     }
 };
 }  // namespace
 
 std::shared_ptr<request_spec> new_request_spec() {
     request_spec* p = nullptr;
-    if (auto* l = spec_free_list::get(); l && !l->items.empty()) {
-        p = l->items.back();
-        l->items.pop_back();
-    } else {
-        p = new request_spec;
-    }
+    if (!spec_cache::pop(p)) p = new request_spec;
     return std::shared_ptr<request_spec>(p, spec_recycler{}, recycled_allocator<request_spec>{});
 }
 

@@ -81,7 +81,8 @@ class bound_statement;
 /// A statement prepared by session::async_prepare(): a shared, immutable handle (copying it
 /// copies a shared_ptr), safe to use from any thread. The session keeps what is needed to
 /// re-prepare it on nodes that lost it, so it stays valid for the cluster's lifetime.
-/// The accessors other than operator bool require a non-empty handle.
+/// On an empty handle the accessors return empty values, and executing what bind() gives
+/// fails with session_errc::bad_statement (nothing is sent).
 class prepared_statement {
   public:
     prepared_statement() = default;  ///< an empty handle (false); what a failed prepare gives
@@ -92,16 +93,16 @@ class prepared_statement {
     /// False for an empty handle.
     explicit operator bool() const noexcept { return info_ != nullptr; }
     /// The CQL text.
-    const std::string& query() const noexcept { return info_->query; }
+    const std::string& query() const noexcept { return get().query; }
     /// The server's id of the statement.
-    protocol::bytes_view id() const noexcept { return info_->id; }
+    protocol::bytes_view id() const noexcept { return get().id; }
     /// The bind markers, in order: names and types of the values bind() expects.
-    const std::vector<prepared_column>& variables() const noexcept { return info_->variables; }
+    const std::vector<prepared_column>& variables() const noexcept { return get().variables; }
     /// The marker index of each partition key component (empty: not routable).
-    const std::vector<std::uint16_t>& pk_indexes() const noexcept { return info_->pk_indexes; }
+    const std::vector<std::uint16_t>& pk_indexes() const noexcept { return get().pk_indexes; }
     /// The columns of the rows it returns (empty for statements without rows).
     const std::vector<prepared_column>& result_columns() const noexcept {
-        return info_->result_columns;
+        return get().result_columns;
     }
     /// Everything the server answered.
     const std::shared_ptr<const prepared_info>& info() const noexcept { return info_; }
@@ -112,6 +113,10 @@ class prepared_statement {
     bound_statement bind(const Args&... args) const;
 
   private:
+    const prepared_info& get() const noexcept {
+        static const prepared_info empty{};
+        return info_ ? *info_ : empty;
+    }
     std::shared_ptr<const prepared_info> info_;
 };
 

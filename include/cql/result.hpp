@@ -259,6 +259,7 @@ class result {
     struct state_release {
         void operator()(state* s) const noexcept;
     };
+    struct state_cache_traits;  // (for the recycling of states)
     static std::unique_ptr<state, state_release> new_state();
     static const state& empty_state() noexcept;
     const state& st() const noexcept { return s_ ? *s_ : empty_state(); }

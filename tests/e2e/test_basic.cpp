@@ -104,6 +104,15 @@ TEST_CASE("simple, prepared, batch, USE, LWT") {
         auto [bec, br] = co_await s.async_execute(ins.bind(1), diag, asio::as_tuple(use_awaitable));
         CHECK(bec == cql::errc::bad_bind_value);
         CHECK(diag.message.find("3 markers") != std::string::npos);
+        // an empty handle (what a failed prepare gives) is safe to read and to execute
+        const cql::prepared_statement none;
+        CHECK_FALSE(none);
+        CHECK(none.query().empty());
+        CHECK(none.variables().empty());
+        auto [nec, nr] =
+            co_await s.async_execute(none.bind(1), diag, asio::as_tuple(use_awaitable));
+        CHECK(nec == cql::session_errc::bad_statement);
+        CHECK(diag.message.find("without a prepared statement") != std::string::npos);
 
         // batch: simple and prepared mixed
         cql::batch b(cql::batch_type::logged);

@@ -1,38 +1,38 @@
 #pragma once
-// Per-thread recycling of the blocks of per-request objects (request specs' control blocks,
-// posted completion handlers): no heap allocation in steady state.
+// Recycling of the blocks of per-request objects (request specs' control blocks, posted
+// completion handlers, completions): no heap allocation in steady state, also when they
+// are made on one thread and freed on another (see thread_cache.hpp).
 
 #include <cstddef>
 #include <memory>
 #include <new>
-#include <vector>
+#include <utility>
+
+#include "cql/detail/thread_cache.hpp"
 
 /// \cond internal
 namespace cql::detail {
 
-// An allocator of single objects whose blocks are recycled per thread (a bounded free list
-// per size and alignment); arrays and excess blocks go to the heap.
+// Blocks of one size and alignment.
 template <std::size_t Size, std::size_t Align>
-struct block_free_list {
-    static constexpr std::size_t max_blocks = 1024;
-    std::vector<void*> blocks;
-    block_free_list() { blocks.reserve(max_blocks); }
-    ~block_free_list() {
-        gone() = true;
-        for (auto* b : blocks)
-            ::operator delete(b, Size, std::align_val_t(Align));
-    }
-    static bool& gone() noexcept {
-        thread_local bool g = false;
-        return g;
-    }
-    static block_free_list* get() noexcept {
-        if (gone()) return nullptr;
-        thread_local block_free_list l;
-        return &l;
-    }
+struct block_traits {
+    using item = void*;
+    static void* allocate() { return ::operator new(Size, std::align_val_t(Align)); }
+    static void dispose(void*&& p) noexcept { ::operator delete(p, Size, std::align_val_t(Align)); }
 };
 
+template <class Traits>
+void* take_block() {
+    void* p = nullptr;
+    if (thread_cache<Traits>::pop(p)) return p;
+    return Traits::allocate();
+}
+template <class Traits>
+void give_block(void* p) noexcept {
+    if (!thread_cache<Traits>::push(std::move(p))) Traits::dispose(std::move(p));
+}
+
+// An allocator of single objects whose blocks are recycled; arrays go to the heap.
 template <class T>
 struct recycled_allocator {
     using value_type = T;
@@ -40,29 +40,16 @@ struct recycled_allocator {
     template <class U>
     recycled_allocator(const recycled_allocator<U>&) noexcept {}
     T* allocate(std::size_t n) {
-        using list = block_free_list<sizeof(T), alignof(T)>;
-        if (n == 1) {
-            auto* l = list::get();
-            if (l && !l->blocks.empty()) {
-                void* p = l->blocks.back();
-                l->blocks.pop_back();
-                return static_cast<T*>(p);
-            }
-            return static_cast<T*>(::operator new(sizeof(T), std::align_val_t(alignof(T))));
-        }
+        using traits = block_traits<sizeof(T), alignof(T)>;
+        if (n == 1) return static_cast<T*>(take_block<traits>());
         return std::allocator<T>().allocate(n);
     }
     void deallocate(T* p, std::size_t n) noexcept {
-        using list = block_free_list<sizeof(T), alignof(T)>;
-        if (n == 1) {
-            auto* l = list::get();
-            if (l && l->blocks.size() < list::max_blocks)
-                l->blocks.push_back(p);  // (capacity reserved: no allocation)
-            else
-                ::operator delete(p, sizeof(T), std::align_val_t(alignof(T)));
-            return;
-        }
-        std::allocator<T>().deallocate(p, n);
+        using traits = block_traits<sizeof(T), alignof(T)>;
+        if (n == 1)
+            give_block<traits>(p);
+        else
+            std::allocator<T>().deallocate(p, n);
     }
     template <class U>
     bool operator==(const recycled_allocator<U>&) const noexcept {
@@ -70,53 +57,40 @@ struct recycled_allocator {
     }
 };
 
-// Blocks of up to 512 bytes by size class (64-byte steps), recycled per thread: for
-// objects of varying sizes allocated and freed once per request (completion wrappers).
+// Blocks of up to 512 bytes by size class (64-byte steps), recycled: for objects of varying
+// sizes allocated and freed once per request (completion wrappers).
 struct size_class_blocks {
     static constexpr std::size_t step = 64;
     static constexpr std::size_t classes = 8;
-    static constexpr std::size_t max_blocks = 1024;  // per class
-    std::vector<void*> lists[classes];
-    size_class_blocks() {
-        for (auto& l : lists)
-            l.reserve(max_blocks);
-    }
-    ~size_class_blocks() {
-        gone() = true;
-        for (std::size_t c = 0; c < classes; ++c)
-            for (auto* b : lists[c])
-                ::operator delete(b, (c + 1) * step);
-    }
-    static bool& gone() noexcept {
-        thread_local bool g = false;
-        return g;
-    }
-    static size_class_blocks* get() noexcept {
-        if (gone()) return nullptr;
-        thread_local size_class_blocks b;
-        return &b;
-    }
+    template <std::size_t Class>
+    using traits = block_traits<(Class + 1) * step, __STDCPP_DEFAULT_NEW_ALIGNMENT__>;
+
     static void* allocate(std::size_t n) {
         if (n == 0 || n > classes * step) return ::operator new(n);
-        const auto c = (n - 1) / step;
-        if (auto* b = get(); b && !b->lists[c].empty()) {
-            void* p = b->lists[c].back();
-            b->lists[c].pop_back();
-            return p;
-        }
-        return ::operator new((c + 1) * step);
+        return by_class(n, []<class Traits>(Traits*) { return take_block<Traits>(); });
     }
     static void deallocate(void* p, std::size_t n) noexcept {
         if (n == 0 || n > classes * step) {
             ::operator delete(p, n);
             return;
         }
+        by_class(n, [p]<class Traits>(Traits*) noexcept {
+            give_block<Traits>(p);
+            return nullptr;
+        });
+    }
+
+  private:
+    // f(static_cast<traits<C>*>(nullptr)) for the class C of size n.
+    template <class F>
+    static void* by_class(std::size_t n, F f) {
         const auto c = (n - 1) / step;
-        auto* b = get();
-        if (b && b->lists[c].size() < max_blocks)
-            b->lists[c].push_back(p);  // (capacity reserved: no allocation)
-        else
-            ::operator delete(p, (c + 1) * step);
+        return [&]<std::size_t... C>(std::index_sequence<C...>) {
+            void* r = nullptr;
+            ((c == C ? (r = f(static_cast<traits<C>*>(nullptr)), true) : false) || ...);
+            return r;
+        }
+        (std::make_index_sequence<classes>{});
     }
 };
 
