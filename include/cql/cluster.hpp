@@ -102,7 +102,8 @@ struct cluster_config {
     /// same schema version, or after this long (result::schema_in_agreement() then false).
     /// Zero: no wait.
     std::chrono::milliseconds max_schema_agreement_wait{10000};
-    /// > 0: the cluster owns this many io_contexts with one thread each.
+    /// > 0: the cluster owns this many io_contexts with one thread each. (With 2 or more,
+    /// connections spread over them and requests cost several times the CPU of 0 or 1.)
     std::size_t io_threads = 0;
 
     /// Logging: silent unless a callback is set (called from the driver's threads).
