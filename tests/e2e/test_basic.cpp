@@ -224,7 +224,9 @@ TEST_CASE("paging: a stream over pages, resumed from a saved state") {
 TEST_CASE("completion styles: use_future, callback, deferred; own io threads") {
     test_cluster tc;
     auto cfg = tc.config();
-    cfg.io_threads = 2;
+    // One io thread: connections share the cluster's strand (the fast path, objects made on
+    // the callers' threads and recycled on the io thread); two: connections on their own.
+    cfg.io_threads = GENERATE(1u, 2u);
     asio::io_context io;
     auto guard = asio::make_work_guard(io);
     std::thread runner([&] { io.run(); });
@@ -232,7 +234,7 @@ TEST_CASE("completion styles: use_future, callback, deferred; own io threads") {
         cql::cluster cluster(io.get_executor(), cfg);
         cluster.async_connect(asio::use_future).get();
         auto& s = cluster.session();
-        auto ks = ks_name("styles");
+        auto ks = ks_name("styles" + std::to_string(cfg.io_threads));
         s.async_execute(cql::statement("CREATE KEYSPACE " + ks +
                                        " WITH replication = {'class': 'SimpleStrategy', "
                                        "'replication_factor': 1}"),
