@@ -252,6 +252,29 @@ std::shared_ptr<request_spec> new_request_spec() {
     return std::shared_ptr<request_spec>(p, spec_recycler{}, recycled_allocator<request_spec>{});
 }
 
+namespace {
+// Whether a bound statement can be sent: false, or true with the error in spec (ec and a
+// message, prefixed with `where`). Executed alone or in a batch, the same checks.
+bool check_bound(const bound_statement& b, request_spec& spec, const std::string& where = {}) {
+    const auto& s = b.settings();
+    if (!b.info()) {
+        spec.ec = session_errc::bad_statement;
+        spec.ec_message = where + "a bound statement without a prepared statement";
+    } else if (s.bind_error()) {
+        spec.ec = s.bind_error();
+        spec.ec_message = where + "a value could not be bound";
+    } else if (!s.has_names() && s.value_count() != b.info()->variables.size()) {
+        spec.ec = errc::bad_bind_value;
+        spec.ec_message = where + "the statement has " +
+                          std::to_string(b.info()->variables.size()) + " markers, " +
+                          std::to_string(s.value_count()) + " values were bound";
+    } else {
+        return false;
+    }
+    return true;
+}
+}  // namespace
+
 std::shared_ptr<request_spec> cluster_impl::make_spec(const statement& s, diagnostics* d,
                                                       const std::string& session_ks) {
     auto sp = new_request_spec();
@@ -302,23 +325,8 @@ std::shared_ptr<request_spec> cluster_impl::make_spec(const bound_statement& b, 
         return sp;
     }
     const auto& s = b.settings();
-    if (!b.info()) {
-        sp->ec = session_errc::bad_statement;
-        sp->ec_message = "a bound statement without a prepared statement";
-        return sp;
-    }
-    if (s.bind_error()) {
-        sp->ec = s.bind_error();
-        sp->ec_message = "a value could not be bound";
-        return sp;
-    }
+    if (check_bound(b, *sp)) return sp;
     const auto& info = *b.info();
-    if (!s.has_names() && s.value_count() != info.variables.size()) {
-        sp->ec = errc::bad_bind_value;
-        sp->ec_message = "the statement has " + std::to_string(info.variables.size()) +
-                         " markers, " + std::to_string(s.value_count()) + " values were bound";
-        return sp;
-    }
     const auto& prof = profiles_.get(s.execution_profile());
     sp->profile = &prof;
     sp->version = version_.load();
@@ -386,12 +394,20 @@ std::shared_ptr<request_spec> cluster_impl::make_spec(const batch& b, diagnostic
     std::vector<std::vector<protocol::value_view>> values;
     values.reserve(b.size());
     std::vector<protocol::batch_statement> stmts;
-    for (const auto& e : b.entries()) {
+    for (std::size_t i = 0; i < b.entries().size(); ++i) {
+        const auto& e = b.entries()[i];
+        const auto where = "statement " + std::to_string(i + 1) + " of the batch: ";
+        // (The protocol has no names for values in a batch.)
+        const char* named = "named values cannot be sent in a batch";
         if (auto* s = std::get_if<statement>(&e)) {
-            if (s->bind_error() || s->has_names()) {
-                sp->ec = s->bind_error() ? s->bind_error()
-                                         : std::error_code(session_errc::bad_statement);
-                sp->ec_message = "named values cannot be sent in a batch";
+            if (s->bind_error()) {
+                sp->ec = s->bind_error();
+                sp->ec_message = where + "a value could not be bound";
+                return sp;
+            }
+            if (s->has_names()) {
+                sp->ec = session_errc::bad_statement;
+                sp->ec_message = where + named;
                 return sp;
             }
             values.push_back(s->values());
@@ -399,9 +415,10 @@ std::shared_ptr<request_spec> cluster_impl::make_spec(const batch& b, diagnostic
         } else {
             const auto& bs = std::get<bound_statement>(e);
             const auto& st = bs.settings();
-            if (!bs.info() || st.bind_error() || st.has_names()) {
+            if (check_bound(bs, *sp, where)) return sp;
+            if (st.has_names()) {
                 sp->ec = session_errc::bad_statement;
-                sp->ec_message = "a bound statement of the batch cannot be sent";
+                sp->ec_message = where + named;
                 return sp;
             }
             values.push_back(st.values());
