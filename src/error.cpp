@@ -44,6 +44,8 @@ class client_category_impl final : public std::error_category {
                 return "the requested compression is not offered by the server";
             case errc::internal_error:
                 return "internal driver error";
+            case errc::no_such_column:
+                return "no such column in the row";
         }
         return "unknown cql.client error " + std::to_string(ev);
     }

@@ -55,6 +55,7 @@ enum class errc {
     heartbeat_failed,             ///< the idle-time OPTIONS probe got no answer in time
     compression_not_available,    ///< lz4 was required but the server does not offer it
     internal_error,               ///< a bug in the driver (an exception escaped, ...)
+    no_such_column,               ///< a row read by a column index out of range or unknown name
 };
 
 /// The category of cql::errc, named "cql.client"; a singleton, compare by address.

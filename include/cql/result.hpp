@@ -12,8 +12,8 @@
 ///
 /// try_get(i or name, out) is the primary, non-throwing path: it checks the column's type
 /// against T (protocol/cells.hpp) and returns protocol::codec_errc::value_type_mismatch on a
-/// mismatch, a lossy conversion or a null read into a non-optional T (errc::bad_bind_value
-/// for a column out of range); get<T>(i, ec) does the same with an error_code
+/// mismatch, a lossy conversion or a null read into a non-optional T (errc::no_such_column
+/// for a column out of range or an unknown name); get<T>(i, ec) does the same with an error_code
 /// out-parameter. get<T>(i or name) and as<Ts...>() are conveniences for code that prefers
 /// exceptions: they throw boost::system::system_error with that code.
 
@@ -67,11 +67,11 @@ class row_view {
     /// Decodes column `i` into `out`. `T` is any type with a CQL cell codec (string_view
     /// and bytes_view types view into the result), or std::optional of one to accept nulls.
     /// Returns protocol::codec_errc::value_type_mismatch when the column's CQL type does not
-    /// decode to T or a null meets a non-optional T, errc::bad_bind_value when `i` is out of
+    /// decode to T or a null meets a non-optional T, errc::no_such_column when `i` is out of
     /// range, another codec error for a malformed cell. `out` is unspecified on error.
     template <class T>
     std::error_code try_get(std::size_t i, T& out) const {
-        if (i >= size()) return errc::bad_bind_value;
+        if (i >= size()) return errc::no_such_column;
         const auto cell = cells_[i];
         const protocol::data_type* type = meta_ && !meta_->no_metadata && i < meta_->columns.size()
                                               ? &meta_->columns[i].type
@@ -101,7 +101,7 @@ class row_view {
         }
     }
 
-    /// By column name (no such column: errc::bad_bind_value).
+    /// By column name (no such column: errc::no_such_column).
     template <class T>
     std::error_code try_get(std::string_view column, T& out) const {
         return try_get(index_of(column), out);
@@ -121,7 +121,7 @@ class row_view {
         if (auto ec = try_get(i, out)) throw boost::system::system_error(error_code(ec));
         return out;
     }
-    /// The column named `column` as T; an unknown name throws (errc::bad_bind_value).
+    /// The column named `column` as T; an unknown name throws (errc::no_such_column).
     template <class T>
     T get(std::string_view column) const {
         return get<T>(index_of(column));
