@@ -5,6 +5,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -85,8 +86,9 @@ cql::session& cluster::session(std::string_view keyspace) {
 boost::asio::any_io_executor cluster::get_executor() const noexcept {
     return impl_->user_executor();
 }
-void cluster::start_connect(std::unique_ptr<detail::op_completion<error_code>> op) {
-    impl_->start_connect(std::move(op));
+void cluster::start_connect(std::unique_ptr<detail::op_completion<error_code>> op,
+                            diagnostics* diag) {
+    impl_->start_connect(std::move(op), diag);
 }
 void cluster::start_close(std::unique_ptr<detail::op_completion<error_code>> op) {
     impl_->start_close(std::move(op));
@@ -288,23 +290,42 @@ std::vector<std::shared_ptr<load_balancing_policy>> cluster_impl::lb_policies() 
 
 // ---- connect ----
 
-void cluster_impl::start_connect(std::unique_ptr<op_completion<error_code>> op) {
-    asio::co_spawn(strand_, do_connect(std::move(op)), asio::detached);
+void cluster_impl::start_connect(std::unique_ptr<op_completion<error_code>> op, diagnostics* diag) {
+    asio::dispatch(strand_, [self = shared_from_this(), op = std::move(op), diag]() mutable {
+        self->connect_waiters_.emplace_back(std::move(op), diag);
+        if (self->connect_running_) return;  // (completes with the connect under way)
+        self->connect_running_ = true;
+        auto* c = self.get();
+        asio::co_spawn(c->strand_, c->do_connect(), asio::detached);
+    });
 }
 
-asio::awaitable<void> cluster_impl::do_connect(std::unique_ptr<op_completion<error_code>> op) {
-    auto self = shared_from_this();
-    auto fail = [&](std::error_code ec, std::string message) {
+void cluster_impl::finish_connect(std::error_code ec, std::string message) {
+    if (ec) {
         log(log_level::error, message);
-        {
-            std::lock_guard lk(mutex_);
-            last_error_.clear();
-            last_error_.message = std::move(message);
+        std::lock_guard lk(mutex_);
+        last_error_.clear();
+        last_error_.message = message;
+    }
+    connect_running_ = false;
+    auto waiters = std::move(connect_waiters_);
+    connect_waiters_.clear();
+    for (auto& [op, diag] : waiters) {
+        if (diag) {
+            diag->clear();
+            if (ec) diag->message = message;
         }
         op->complete(ec);
+    }
+}
+
+asio::awaitable<void> cluster_impl::do_connect() {
+    auto self = shared_from_this();
+    auto fail = [&](std::error_code ec, std::string message) {
+        finish_connect(ec, std::move(message));
     };
     if (closing_) co_return fail(session_errc::closed, "the cluster is closed");
-    if (connected_) co_return op->complete({});
+    if (connected_) co_return finish_connect({}, {});
     if (cfg_.contact_points.empty())
         co_return fail(session_errc::no_contact_points, "no contact points configured");
     contact_points_.clear();
@@ -349,7 +370,7 @@ asio::awaitable<void> cluster_impl::do_connect(std::unique_ptr<op_completion<err
     asio::co_spawn(strand_, watch_control(), asio::detached);
     log(log_level::info, "connected to " + std::to_string(all.size()) + " hosts, protocol v" +
                              std::to_string(static_cast<int>(version_.load())));
-    op->complete({});
+    finish_connect({}, {});
 }
 
 asio::awaitable<std::error_code> cluster_impl::open_control(

@@ -135,7 +135,7 @@ class cluster {
 
     /// Connects the control connection to a contact point (each in turn), discovers the
     /// hosts and the schema, opens the pools. Completes with the error of the contact
-    /// points (see last_error() for the message naming each).
+    /// points (the message naming each: the diagnostics overload below, or last_error()).
     ///
     /// Completes with `void(cql::error_code)`: success (also when already connected);
     /// session_errc::no_contact_points, session_errc::closed, or the error of the last
@@ -148,7 +148,23 @@ class cluster {
         return boost::asio::async_initiate<Token, void(error_code)>(
             [this](auto handler) {
                 start_connect(
-                    detail::make_op_completion<error_code>(std::move(handler), get_executor()));
+                    detail::make_op_completion<error_code>(std::move(handler), get_executor()),
+                    nullptr);
+            },
+            tok);
+    }
+    /// \copybrief async_connect(Token&&)
+    /// On failure `diag.message` names each contact point tried and its error (cleared on
+    /// success); `diag` must live until the completion. Calls made while a connect is under
+    /// way complete with its outcome (nothing is connected twice).
+    /// \param diag receives the details of a failure
+    /// \param tok an Asio completion token, or a handler `void(cql::error_code)`.
+    template <class Token>
+    auto async_connect(diagnostics& diag, Token&& tok) {
+        return boost::asio::async_initiate<Token, void(error_code)>(
+            [this, d = &diag](auto handler) {
+                start_connect(
+                    detail::make_op_completion<error_code>(std::move(handler), get_executor()), d);
             },
             tok);
     }
@@ -189,7 +205,8 @@ class cluster {
     protocol::protocol_version version() const noexcept;
     /// The endpoint of the control connection's host ("" before connect).
     std::string control_host() const;
-    /// Details of the last failed async_connect.
+    /// Details of the last failed async_connect (shared by every caller: prefer the
+    /// async_connect overload taking a cql::diagnostics).
     diagnostics last_error() const;
     /// Waits (asynchronously) until the schema metadata was re-read from the cluster.
     /// Completes with `void(cql::error_code)`: the error of the schema queries on the control
@@ -221,7 +238,7 @@ class cluster {
 
   private:
     void start_check_agreement(std::unique_ptr<detail::op_completion<error_code, bool>> op);
-    void start_connect(std::unique_ptr<detail::op_completion<error_code>> op);
+    void start_connect(std::unique_ptr<detail::op_completion<error_code>> op, diagnostics* diag);
     void start_close(std::unique_ptr<detail::op_completion<error_code>> op);
     void start_refresh(std::unique_ptr<detail::op_completion<error_code>> op);
 

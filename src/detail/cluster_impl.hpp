@@ -132,7 +132,7 @@ class cluster_impl : public std::enable_shared_from_this<cluster_impl> {
     ~cluster_impl();
 
     // ---- public entry points (any thread) ----
-    void start_connect(std::unique_ptr<op_completion<error_code>> op);
+    void start_connect(std::unique_ptr<op_completion<error_code>> op, diagnostics* diag);
     void start_close(std::unique_ptr<op_completion<error_code>> op);
     void start_refresh(std::unique_ptr<op_completion<error_code>> op);
     // The slot (when connected) cancels the operation: it completes at once with
@@ -201,7 +201,9 @@ class cluster_impl : public std::enable_shared_from_this<cluster_impl> {
     bool needs_use(const request_spec& spec, const std::string& conn_ks) const;
 
     // connect / control connection / events
-    asio::awaitable<void> do_connect(std::unique_ptr<op_completion<error_code>> op);
+    asio::awaitable<void> do_connect();
+    // Completes every async_connect waiting for the connect under way.
+    void finish_connect(std::error_code ec, std::string message);
     asio::awaitable<std::error_code> open_control(const std::vector<host_endpoint>& candidates,
                                                   std::string& errors);
     asio::awaitable<std::pair<std::error_code, result>> control_query(std::string q);
@@ -272,6 +274,10 @@ class cluster_impl : public std::enable_shared_from_this<cluster_impl> {
     bool schema_pending_ = false;
     std::size_t inflight_ = 0;
     std::vector<std::unique_ptr<op_completion<error_code>>> close_waiters_;
+    // async_connect calls waiting for the connect under way (each with its diagnostics).
+    std::vector<std::pair<std::unique_ptr<op_completion<error_code>>, diagnostics*>>
+        connect_waiters_;
+    bool connect_running_ = false;
     bool closed_ = false;
     std::map<std::string, std::shared_ptr<const prepared_info>> prepared_;  // ks '\0' query
     std::vector<fast_request_ptr> fast_free_;  // recycled fast-path request states

@@ -7,6 +7,7 @@
 #include <openssl/x509v3.h>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "e2e_fixture.hpp"
@@ -21,10 +22,20 @@ TEST_CASE("unreachable contact points: the error names each") {
         cfg.contact_points = {"127.0.0.1:1", "no-such-host.invalid"};
         cfg.connect_timeout = 3s;
         cql::cluster cluster(io.get_executor(), cfg);
-        auto [ec] = co_await cluster.async_connect(tuple_awaitable);
+        // Two connects at once: one attempt, both complete with its error and details.
+        std::optional<cql::error_code> first;
+        cql::diagnostics first_diag, diag;
+        cluster.async_connect(first_diag, [&](cql::error_code e) { first = e; });
+        auto [ec] = co_await cluster.async_connect(diag, tuple_awaitable);
         CHECK(ec);
+        for (int i = 0; i < 100 && !first; ++i)
+            co_await asio::post(io, use_awaitable);
+        REQUIRE(first);
+        CHECK(*first == ec);
+        CHECK(first_diag.message == diag.message);
         auto msg = cluster.last_error().message;
         INFO(msg);
+        CHECK(diag.message == msg);
         CHECK(msg.find("127.0.0.1:1") != std::string::npos);
         CHECK(msg.find("no-such-host.invalid") != std::string::npos);
         cql::cluster_config none;
@@ -55,7 +66,22 @@ TEST_CASE("authentication: right and wrong password") {
         }
         cfg.auth = cql::plain_text_auth("alice", "secret");
         cql::cluster cluster(io.get_executor(), cfg);
+        for (std::size_t n = 0; n < tc.sim().size(); ++n)
+            tc.sim().clear_request_log(n);
+        // Two connects at once: the cluster connects once (one control connection, one
+        // pool connection per node), both complete; the diagnostics are cleared.
+        std::optional<cql::error_code> first;
+        cql::diagnostics diag;
+        diag.message = "stale";
+        cluster.async_connect(diag, [&](cql::error_code e) { first = e; });
         co_await cluster.async_connect(use_awaitable);
+        for (int i = 0; i < 100 && !first; ++i)
+            co_await asio::post(io, use_awaitable);
+        REQUIRE(first);
+        CHECK_FALSE(*first);
+        CHECK(diag.message.empty());
+        CHECK(tc.count_requests(p::opcode::register_, "") == 1);
+        CHECK(tc.count_requests(p::opcode::startup, "") == 1 + tc.sim().size());
         auto r = co_await cluster.session().async_execute(
             cql::statement("SELECT release_version FROM system.local"), use_awaitable);
         CHECK(r.size() == 1);
