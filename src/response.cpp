@@ -1,5 +1,7 @@
 #include "cql/response.hpp"
 
+#include "cql/detail/thread_cache.hpp"
+
 namespace cql {
 
 namespace detail {
@@ -28,11 +30,24 @@ body_cache* cache() noexcept {
     thread_local body_cache c;
     return &c;
 }
+// Small bodies (most answers: a few rows, a status) go to a thread_cache instead, balanced
+// between threads: results are often dropped on another thread than the one that read them.
+// (At most 1024 x 4 KiB per thread and 16 x 512 x 4 KiB in the depot.)
+constexpr std::size_t max_small_capacity = 4096;
+struct small_body_traits {
+    using item = protocol::byte_buffer;
+    static void dispose(protocol::byte_buffer&&) noexcept {}  // (freed by its destructor)
+};
+using small_bodies = thread_cache<small_body_traits>;
 }  // namespace
 
 protocol::byte_buffer take_body_buffer() noexcept {
     auto* c = cache();
-    if (!c || c->items.empty()) return {};
+    if (!c || c->items.empty()) {
+        protocol::byte_buffer b;
+        small_bodies::pop(b);
+        return b;
+    }
     auto b = std::move(c->items.back());
     c->items.pop_back();
     c->bytes -= b.capacity();
@@ -41,6 +56,11 @@ protocol::byte_buffer take_body_buffer() noexcept {
 
 void recycle_body_buffer(protocol::byte_buffer&& b) noexcept {
     if (b.capacity() == 0 || b.capacity() > max_cached_capacity) return;
+    if (b.capacity() <= max_small_capacity) {
+        b.clear();
+        small_bodies::push(std::move(b));  // (when it cannot be kept, the caller frees it)
+        return;
+    }
     auto* c = cache();
     if (!c || c->items.size() >= cache_slots || c->bytes + b.capacity() > max_cached_bytes) return;
     b.clear();
