@@ -699,12 +699,7 @@ void cluster_impl::on_fast_response(fast_request& r, std::error_code ec, respons
             finish_fast(r, rec, result{}, std::move(d));
             return;
         }
-        if (sp.prepared && res.type() == result::kind::rows && res.metadata().new_metadata_id)
-            sp.prepared->set_result_metadata_id(*res.metadata().new_metadata_id);
-        if (res.type() == result::kind::set_keyspace) {
-            pc->keyspace = std::string(res.keyspace());
-            if (sp.session_keyspace.empty()) set_keyspace(pc->keyspace);
-        }
+        note_answer(sp, *pc, res);
         pool->release(*pc);
         if (res.type() == result::kind::schema_change) {
             asio::co_spawn(strand_, finish_fast_schema_change(&r, std::move(res)), asio::detached);
@@ -729,13 +724,7 @@ void cluster_impl::on_fast_response(fast_request& r, std::error_code ec, respons
         return;
     }
     if (is_connection_error(ec)) pool->wake(false);
-    retry_request rr;
-    rr.idempotent = sp.idempotent;
-    rr.consistency = sp.cl;
-    rr.retry_count = 0;
-    auto decision = decide_retry(*sp.profile->retry, rr, ec, diag);
-    if (closing_) decision = retry_decision::rethrow();
-    switch (decision.action) {
+    switch (judge_error(sp, 0, ec, diag).action) {
         case retry_decision::type::retry_same_host:
             hand_over(r, true, std::move(h), 1);
             return;
@@ -755,11 +744,35 @@ void cluster_impl::on_fast_response(fast_request& r, std::error_code ec, respons
 }
 
 asio::awaitable<void> cluster_impl::finish_fast_schema_change(fast_request* r, result res) {
+    co_await settle_schema_change(res);
+    finish_fast(*r, {}, std::move(res), diagnostics{});
+}
+
+void cluster_impl::note_answer(const request_spec& spec, pooled_connection& pc, const result& r) {
+    if (spec.prepared && r.type() == result::kind::rows && r.metadata().new_metadata_id)
+        spec.prepared->set_result_metadata_id(*r.metadata().new_metadata_id);
+    if (r.type() == result::kind::set_keyspace) {
+        pc.keyspace = std::string(r.keyspace());
+        if (spec.session_keyspace.empty())  // a bound session keeps its keyspace
+            set_keyspace(pc.keyspace);
+    }
+}
+
+asio::awaitable<void> cluster_impl::settle_schema_change(result& r) {
     const bool agreed = co_await wait_schema_agreement();
-    res.set_schema_in_agreement(agreed);
+    r.set_schema_in_agreement(agreed);
     auto sec = co_await refresh_schema();
     if (sec) log(log_level::warning, "schema refresh failed: " + sec.message());
-    finish_fast(*r, {}, std::move(res), diagnostics{});
+}
+
+retry_decision cluster_impl::judge_error(const request_spec& spec, int retries, std::error_code ec,
+                                         const diagnostics& diag) const {
+    retry_request rr;
+    rr.idempotent = spec.idempotent;
+    rr.consistency = spec.cl;
+    rr.retry_count = retries;
+    auto decision = decide_retry(*spec.profile->retry, rr, ec, diag);  // (the policy is asked)
+    return closing_ ? retry_decision::rethrow() : decision;
 }
 
 void cluster_impl::finish_fast(fast_request& r, std::error_code ec, result res, diagnostics diag) {
@@ -932,20 +945,9 @@ asio::awaitable<void> cluster_impl::run_attempt(std::shared_ptr<exec_ctx> ctx) {
                 ctx->finish(rec);
                 break;
             }
-            if (spec.prepared && r.type() == result::kind::rows && r.metadata().new_metadata_id)
-                spec.prepared->set_result_metadata_id(*r.metadata().new_metadata_id);
-            if (r.type() == result::kind::set_keyspace) {
-                pc->keyspace = std::string(r.keyspace());
-                if (spec.session_keyspace.empty())  // a bound session keeps its keyspace
-                    set_keyspace(pc->keyspace);
-            }
+            note_answer(spec, *pc, r);
             pool->release(*pc);
-            if (r.type() == result::kind::schema_change) {
-                const bool agreed = co_await wait_schema_agreement();
-                r.set_schema_in_agreement(agreed);
-                auto sec = co_await refresh_schema();
-                if (sec) log(log_level::warning, "schema refresh failed: " + sec.message());
-            }
+            if (r.type() == result::kind::schema_change) co_await settle_schema_change(r);
             ctx->finish({}, std::move(r));
             break;
         }
@@ -966,12 +968,7 @@ asio::awaitable<void> cluster_impl::run_attempt(std::shared_ptr<exec_ctx> ctx) {
             pool->release(*pc);
         }
         if (is_connection_error(ec)) pool->wake(false);
-        retry_request rr;
-        rr.idempotent = spec.idempotent;
-        rr.consistency = spec.cl;
-        rr.retry_count = ctx->retries;
-        auto decision = decide_retry(*spec.profile->retry, rr, ec, diag);
-        if (closing_) decision = retry_decision::rethrow();
+        const auto decision = judge_error(spec, ctx->retries, ec, diag);
         if (decision.action == retry_decision::type::retry_same_host) {
             ++ctx->retries;
             continue;

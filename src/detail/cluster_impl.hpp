@@ -199,6 +199,15 @@ class cluster_impl : public std::enable_shared_from_this<cluster_impl> {
     asio::awaitable<void> finish_fast_schema_change(fast_request* r, result res);
     // Whether a connection on keyspace conn_ks needs a USE first for this request.
     bool needs_use(const request_spec& spec, const std::string& conn_ks) const;
+    // What a successful answer changes, on either path: the prepared statement's result
+    // metadata id (v5), the keyspace of the connection (and of the cluster) after a USE.
+    void note_answer(const request_spec& spec, pooled_connection& pc, const result& r);
+    // After a schema change: waits for agreement (recorded in r), refreshes the metadata.
+    asio::awaitable<void> settle_schema_change(result& r);
+    // The retry policy's decision on an error (overruled by rethrow once the cluster is
+    // closing).
+    retry_decision judge_error(const request_spec& spec, int retries, std::error_code ec,
+                               const diagnostics& diag) const;
 
     // connect / control connection / events
     asio::awaitable<void> do_connect();
