@@ -325,9 +325,9 @@ struct worker {
     std::uint64_t rng = 0;
     clock_type::time_point started;
     bool reading = false;
-    std::uint64_t budget = 0;   // operations left in the phase (with a limit)
-    std::uint64_t issued = 0;   // in the phase
-    std::uint64_t next_key = 0;  // sequential phases: this worker's next key
+    std::uint64_t budget = 0;                 // operations left in the phase (with a limit)
+    std::uint64_t issued = 0;                 // in the phase
+    std::uint64_t next_key = 0;               // sequential phases: this worker's next key
     std::atomic<std::uint64_t> completed{0};  // (read by the progress line)
     std::uint64_t errors = 0;
     std::uint64_t missing = 0;
@@ -760,8 +760,7 @@ void bench::report(double seconds, cpu_times cpu, std::uint64_t allocs, std::uin
         "{\"tool\":\"cqlbench\",\"workload\":\"%s\",\"server\":\"%s\",\"protocol\":%d,"
         "\"compression\":\"%s\",\"consistency\":\"%s\",\"inflight\":%zu,\"connections\":%zu,"
         "\"threads\":%zu,\"user_threads\":%zu,\"payload\":%zu,\"ops\":%" PRIu64
-        ",\"errors\":%" PRIu64
-        ",\"rows_missing\":%" PRIu64
+        ",\"errors\":%" PRIu64 ",\"rows_missing\":%" PRIu64
         ",\"seconds\":%.4f,\"throughput_ops_s\":%.1f,"
         "\"latency_us\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f,"
         "\"mean\":%.1f},\"cpu_user_s\":%.4f,\"cpu_sys_s\":%.4f,\"cpu_s\":%.4f,"
@@ -769,9 +768,9 @@ void bench::report(double seconds, cpu_times cpu, std::uint64_t allocs, std::uin
         "\"first_error\":\"%s\"}\n",
         workload_name(opt_.work), server_kind.c_str(), opt_.protocol, opt_.lz4 ? "lz4" : "none",
         opt_.consistency_name.c_str(), opt_.inflight, opt_.connections, opt_.threads,
-        opt_.user_threads, opt_.payload, completed_, errors_, missing_, seconds, rate, us(0.5), us(0.9), us(0.99), us(0.999), maxus,
-        hist_.mean() / 1000.0, cpu.user, cpu.sys, cpu_s, per_cpu, apo, bpo,
-        json_escape(first_error_).c_str());
+        opt_.user_threads, opt_.payload, completed_, errors_, missing_, seconds, rate, us(0.5),
+        us(0.9), us(0.99), us(0.999), maxus, hist_.mean() / 1000.0, cpu.user, cpu.sys, cpu_s,
+        per_cpu, apo, bpo, json_escape(first_error_).c_str());
     std::fflush(stdout);
 }
 

@@ -67,9 +67,9 @@ class op_completion_impl final : public op_completion<Args...> {
                 boost::asio::execution::outstanding_work.tracked))>;
             if (auto* io = ex.template target<tracked_io>()) {
                 boost::asio::prefer(
-                    boost::asio::require(*io, boost::asio::execution::blocking.never,
-                                         boost::asio::execution::allocator(
-                                             recycled_allocator<void>())),
+                    boost::asio::require(
+                        *io, boost::asio::execution::blocking.never,
+                        boost::asio::execution::allocator(recycled_allocator<void>())),
                     boost::asio::execution::relationship.continuation)
                     .execute([h = std::move(handler_), ... a = std::move(args)]() mutable {
                         std::move(h)(std::move(a)...);
