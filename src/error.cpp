@@ -46,6 +46,8 @@ class client_category_impl final : public std::error_category {
                 return "internal driver error";
             case errc::no_such_column:
                 return "no such column in the row";
+            case errc::connect_timed_out:
+                return "connect or handshake did not finish within connect_timeout";
         }
         return "unknown cql.client error " + std::to_string(ev);
     }
