@@ -1,0 +1,54 @@
+#pragma once
+// What every hostile-server test does: a cluster on this thread's io_context pointed at a
+// hostile::server, short timeouts, statements run without throwing, and waits bounded by
+// generous limits (never by how fast the machine is).
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "cql/cluster.hpp"
+#include "hostile_server.hpp"
+
+namespace cql::hostile {
+
+using namespace std::chrono_literals;
+
+// A statement the server answers with one row (system.local): the "next request".
+inline constexpr const char* probe_query = "SELECT release_version FROM system.local";
+
+// One node, dc1, request timeout 200 ms, heartbeat 300 ms, connect timeout 2 s, a
+// constant 100 ms reconnection delay, one connection per host.
+cql::cluster_config config_for(const server& s);
+
+struct outcome {
+    cql::error_code ec;
+    cql::result res;
+    cql::diagnostics diag;
+};
+
+// Runs body(cluster) on a fresh io_context on this thread; connects first unless
+// `connect` is false; closes the cluster afterwards. Rethrows what the body throws (Catch2
+// REQUIRE failures). The whole run is bounded by `limit`: past it the test fails.
+void run(const cql::cluster_config& cfg,
+         std::function<boost::asio::awaitable<void>(cql::cluster&)> body, bool connect = true,
+         std::chrono::seconds limit = 60s);
+
+boost::asio::awaitable<outcome> execute(cql::session& s, cql::statement st);
+boost::asio::awaitable<outcome> probe(cql::session& s);
+// Probes until one succeeds or `limit` passed (a broken connection is replaced in the
+// background; the first request after it may find none): the last outcome.
+boost::asio::awaitable<outcome> probe_until_success(cql::session& s,
+                                                    std::chrono::milliseconds limit = 10s);
+boost::asio::awaitable<void> sleep(std::chrono::milliseconds d);
+// Polls pred every 5 ms until it holds (true) or `limit` passed (false).
+boost::asio::awaitable<bool> until(std::function<bool()> pred,
+                                   std::chrono::milliseconds limit = 10s);
+
+// The first column of the first row as text ("" when there is none).
+std::string first_text(const cql::result& r);
+
+}  // namespace cql::hostile
