@@ -188,7 +188,7 @@ bool connection::handle(const p::frame_view& f) {
     if (r.handshake)
         handshake(r, plain);
     else
-        default_answer(r);
+        send_frame(healthy_answer(r));
     return true;
 }
 
@@ -197,7 +197,7 @@ void connection::handshake(const request& r, const p::frame_view& f) {
     const auto& opts = server_.opts_;
     switch (r.op) {
         case p::opcode::options:
-            return default_answer(r);
+            return send_frame(healthy_answer(r));
         case p::opcode::startup: {
             p::decoded_request req;
             (void)p::decode_request(f, req);
@@ -243,12 +243,12 @@ void connection::handshake(const request& r, const p::frame_view& f) {
     }
 }
 
-void connection::default_answer(const request& r) {
+p::byte_buffer connection::healthy_answer(const request& r) {
     const auto v = version();
     auto split = p::split_frame(r.frame);
     p::decoded_request req;
-    if (split.error || p::decode_request(split.frame, req)) return;
     p::byte_buffer out;
+    if (split.error || p::decode_request(split.frame, req)) return out;
     cqlsim::query_options o;
     auto& engine = server_.engine_;
     switch (r.op) {
@@ -293,12 +293,14 @@ void connection::default_answer(const request& r) {
                                         m.params.skip_metadata, client_id);
             break;
         }
-        default:
-            return reply_error(
-                r.stream, p::error_code::protocol_error,
-                "the hostile server does not answer " + std::string(p::to_string(r.op)));
+        default: {
+            std::string why =
+                "the hostile server does not answer " + std::string(p::to_string(r.op));
+            p::encode_response_frame(out, v, r.stream,
+                                     p::error_response{p::error_code::protocol_error, why, {}});
+        }
     }
-    send_frame(std::move(out));
+    return out;
 }
 
 void connection::answer(const request& r) {
@@ -307,27 +309,31 @@ void connection::answer(const request& r) {
             auto s = p::split_frame(r.frame);
             if (!s.error) handshake(r, s.frame);
         } else {
-            default_answer(r);
+            send_frame(healthy_answer(r));
         }
     });
 }
 
+p::byte_buffer connection::rows_answer(std::int16_t stream,
+                                       const std::vector<std::string>& values) {
+    p::result_metadata md;
+    md.global_tables_spec = true;
+    md.global_spec = {"hostile", "t"};
+    md.columns = {{"hostile", "t", "v", p::data_type{p::type_id::varchar}}};
+    md.column_count = 1;
+    p::byte_buffer out;
+    auto at = p::begin_response_frame(out, version(), stream, p::opcode::result);
+    p::rows_result_writer rw(out, version(), md);
+    for (const auto& s : values)
+        rw.add_cell(p::bytes_view(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()));
+    (void)rw.finish();
+    p::end_response_frame(out, at);
+    return out;
+}
+
 void connection::reply_rows(std::int16_t stream, std::vector<std::string> values) {
-    on_thread([this, stream, values = std::move(values)] {
-        p::result_metadata md;
-        md.global_tables_spec = true;
-        md.global_spec = {"hostile", "t"};
-        md.columns = {{"hostile", "t", "v", p::data_type{p::type_id::varchar}}};
-        md.column_count = 1;
-        p::byte_buffer out;
-        auto at = p::begin_response_frame(out, version(), stream, p::opcode::result);
-        p::rows_result_writer rw(out, version(), md);
-        for (const auto& s : values)
-            rw.add_cell(p::bytes_view(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()));
-        (void)rw.finish();
-        p::end_response_frame(out, at);
-        send_frame(std::move(out));
-    });
+    on_thread(
+        [this, stream, values = std::move(values)] { send_frame(rows_answer(stream, values)); });
 }
 
 void connection::reply_error(std::int16_t stream, p::error_code code, std::string message) {

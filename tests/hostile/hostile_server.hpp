@@ -90,10 +90,14 @@ class connection : public std::enable_shared_from_this<connection> {
     clock::time_point last_write() const;
     std::size_t requests_received() const noexcept { return received_.load(); }
 
-    // What a healthy node answers to `r`.
+    // What a healthy node answers to `r`: sent, or (on the server thread only, e.g. in a
+    // hook) returned as an unframed, uncompressed frame for the test to tamper with.
     void answer(const request& r);
-    // RESULT Rows: one text column "v", one row per value.
+    p::byte_buffer healthy_answer(const request& r);
+    // RESULT Rows: one text column "v", one row per value; sent, or (on the server thread
+    // only) returned unframed for the test to tamper with.
     void reply_rows(std::int16_t stream, std::vector<std::string> values);
+    p::byte_buffer rows_answer(std::int16_t stream, const std::vector<std::string>& values);
     void reply_error(std::int16_t stream, p::error_code code, std::string message);
     // A whole response frame (header + uncompressed body), framed as the connection is:
     // in v5 segments after the handshake, LZ4-compressed in v4 when negotiated.
@@ -113,7 +117,6 @@ class connection : public std::enable_shared_from_this<connection> {
     void process();
     bool handle(const p::frame_view& f);  // false: stop reading
     void handshake(const request& r, const p::frame_view& f);
-    void default_answer(const request& r);
     p::byte_buffer frame_bytes(const p::byte_buffer& frame) const;
     void write(p::bytes_view bytes);
     void flush();

@@ -16,15 +16,20 @@ namespace {
 constexpr auto no_throw = boost::asio::as_tuple(boost::asio::use_awaitable);
 }
 
-cql::cluster_config config_for(const server& s) {
+cql::cluster_config base_config() {
     cql::cluster_config cfg;
-    cfg.contact_points = {s.contact_point()};
     cfg.local_datacenter = "dc1";
     cfg.request_timeout = 200ms;
     cfg.heartbeat_interval = 300ms;
     cfg.connect_timeout = 2s;
     cfg.reconnection = std::make_shared<cql::constant_reconnection_policy>(100ms);
     cfg.max_schema_agreement_wait = 0ms;
+    return cfg;
+}
+
+cql::cluster_config config_for(const server& s) {
+    auto cfg = base_config();
+    cfg.contact_points = {s.contact_point()};
     return cfg;
 }
 

@@ -20,8 +20,10 @@ using namespace std::chrono_literals;
 // A statement the server answers with one row (system.local): the "next request".
 inline constexpr const char* probe_query = "SELECT release_version FROM system.local";
 
-// One node, dc1, request timeout 200 ms, heartbeat 300 ms, connect timeout 2 s, a
-// constant 100 ms reconnection delay, one connection per host.
+// dc1, request timeout 200 ms, heartbeat 300 ms, connect timeout 2 s, a constant 100 ms
+// reconnection delay, one connection per host; no contact point.
+cql::cluster_config base_config();
+// base_config() with the server as its contact point.
 cql::cluster_config config_for(const server& s);
 
 struct outcome {
