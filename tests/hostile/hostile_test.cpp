@@ -76,6 +76,13 @@ boost::asio::awaitable<outcome> execute(cql::session& s, cql::statement st) {
     co_return out;
 }
 
+void start(cql::session& s, const cql::statement& st, std::function<void(outcome)> done) {
+    auto diag = std::make_shared<cql::diagnostics>();
+    s.async_execute(st, *diag, [diag, done = std::move(done)](cql::error_code ec, cql::result r) {
+        done(outcome{ec, std::move(r), *diag});
+    });
+}
+
 boost::asio::awaitable<outcome> probe(cql::session& s) {
     return execute(s, cql::statement(probe_query));
 }

@@ -40,6 +40,8 @@ void run(const cql::cluster_config& cfg,
          std::chrono::seconds limit = 60s);
 
 boost::asio::awaitable<outcome> execute(cql::session& s, cql::statement st);
+// Starts `st` without waiting for it; done(outcome) is called when it completes.
+void start(cql::session& s, const cql::statement& st, std::function<void(outcome)> done);
 boost::asio::awaitable<outcome> probe(cql::session& s);
 // Probes until one succeeds or `limit` passed (a broken connection is replaced in the
 // background; the first request after it may find none): the last outcome.
