@@ -344,7 +344,7 @@ void connection::reply_error(std::int16_t stream, p::error_code code, std::strin
     });
 }
 
-p::byte_buffer connection::frame_bytes(const p::byte_buffer& frame) const {
+p::byte_buffer connection::framed(const p::byte_buffer& frame) const {
     p::byte_buffer out;
     if (framed_) {
         if (p::encode_segments(frame, algorithm(lz4_), out)) out.clear();
@@ -362,7 +362,7 @@ p::byte_buffer connection::frame_bytes(const p::byte_buffer& frame) const {
 }
 
 void connection::send_frame(p::byte_buffer frame) {
-    on_thread([this, frame = std::move(frame)] { write(frame_bytes(frame)); });
+    on_thread([this, frame = std::move(frame)] { write(framed(frame)); });
 }
 
 void connection::send_segment(p::byte_buffer payload, bool self_contained) {

@@ -102,6 +102,8 @@ class connection : public std::enable_shared_from_this<connection> {
     // A whole response frame (header + uncompressed body), framed as the connection is:
     // in v5 segments after the handshake, LZ4-compressed in v4 when negotiated.
     void send_frame(p::byte_buffer frame);
+    // On the server thread: the bytes send_frame would write for `frame`.
+    p::byte_buffer framed(const p::byte_buffer& frame) const;
     // v5: `payload` as one segment (CRCs right), whatever it holds.
     void send_segment(p::byte_buffer payload, bool self_contained = true);
     void send_raw(p::byte_buffer bytes);  // bytes exactly as given
@@ -117,7 +119,6 @@ class connection : public std::enable_shared_from_this<connection> {
     void process();
     bool handle(const p::frame_view& f);  // false: stop reading
     void handshake(const request& r, const p::frame_view& f);
-    p::byte_buffer frame_bytes(const p::byte_buffer& frame) const;
     void write(p::bytes_view bytes);
     void flush();
     void shut(bool rst);
