@@ -4,17 +4,11 @@
 #include <memory>
 #include <stdexcept>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 namespace cql::hostile {
-
-namespace {
-constexpr auto no_throw = boost::asio::as_tuple(boost::asio::use_awaitable);
-}
 
 cql::cluster_config base_config() {
     cql::cluster_config cfg;
@@ -66,6 +60,26 @@ void run(const cql::cluster_config& cfg,
     }
     if (failure) std::rethrow_exception(failure);
     if (!finished) throw std::runtime_error("the test did not finish within its time limit");
+}
+
+boost::asio::awaitable<connect_outcome> connect(cql::cluster& cluster) {
+    connect_outcome out;
+    const auto t0 = clock::now();
+    auto [ec] = co_await cluster.async_connect(out.diag, no_throw);
+    out.ec = ec;
+    out.took = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - t0);
+    co_return out;
+}
+
+connect_outcome connect_once(const cql::cluster_config& cfg) {
+    connect_outcome out;
+    run(
+        cfg,
+        [&](cql::cluster& cluster) -> boost::asio::awaitable<void> {
+            out = co_await connect(cluster);
+        },
+        false);
+    return out;
 }
 
 boost::asio::awaitable<outcome> execute(cql::session& s, cql::statement st) {

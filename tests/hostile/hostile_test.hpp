@@ -7,8 +7,10 @@
 #include <functional>
 #include <string>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "cql/cluster.hpp"
 #include "hostile_server.hpp"
@@ -16,6 +18,9 @@
 namespace cql::hostile {
 
 using namespace std::chrono_literals;
+
+// co_await op(no_throw): the error comes back in a tuple instead of being thrown.
+inline constexpr auto no_throw = boost::asio::as_tuple(boost::asio::use_awaitable);
 
 // A statement the server answers with one row (system.local): the "next request".
 inline constexpr const char* probe_query = "SELECT release_version FROM system.local";
@@ -39,6 +44,17 @@ void run(const cql::cluster_config& cfg,
          std::function<boost::asio::awaitable<void>(cql::cluster&)> body, bool connect = true,
          std::chrono::seconds limit = 60s);
 
+struct connect_outcome {
+    std::error_code ec;
+    cql::diagnostics diag;
+    std::chrono::milliseconds took{0};
+};
+
+// async_connect, timed.
+boost::asio::awaitable<connect_outcome> connect(cql::cluster& cluster);
+// A cluster made from cfg, connected once (and closed): how that went.
+connect_outcome connect_once(const cql::cluster_config& cfg);
+
 boost::asio::awaitable<outcome> execute(cql::session& s, cql::statement st);
 // Starts `st` without waiting for it; done(outcome) is called when it completes.
 void start(cql::session& s, const cql::statement& st, std::function<void(outcome)> done);
@@ -54,5 +70,9 @@ boost::asio::awaitable<bool> until(std::function<bool()> pred,
 
 // The first column of the first row as text ("" when there is none).
 std::string first_text(const cql::result& r);
+
+inline bool contains(std::string_view text, std::string_view part) {
+    return text.find(part) != std::string_view::npos;
+}
 
 }  // namespace cql::hostile

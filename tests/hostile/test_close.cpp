@@ -7,12 +7,10 @@
 #include <atomic>
 #include <memory>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include "hostile_test.hpp"
 
@@ -21,8 +19,6 @@ namespace asio = boost::asio;
 namespace p = cql::protocol;
 
 namespace {
-
-constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
 
 // Log messages received after close completed (the logger outlives the cluster).
 struct log_watch {

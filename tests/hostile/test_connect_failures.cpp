@@ -9,9 +9,7 @@
 #include <atomic>
 #include <mutex>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include "hostile_test.hpp"
 
@@ -21,125 +19,10 @@ namespace p = cql::protocol;
 
 namespace {
 
-constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
-
-struct connect_result {
-    std::error_code ec;
-    cql::diagnostics diag;
-    std::chrono::milliseconds took{0};
-};
-
-asio::awaitable<connect_result> connect(cql::cluster& cluster) {
-    connect_result out;
-    const auto t0 = clock::now();
-    auto [ec] = co_await cluster.async_connect(out.diag, no_throw);
-    out.ec = ec;
-    out.took = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - t0);
-    co_return out;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
-
 // A server whose handshake answers are swallowed (for connections with index >= from).
 void silence_handshakes(server& srv, std::size_t from = 0) {
     srv.on_request(
         [from](connection& c, const request& r) { return r.handshake && c.index() >= from; });
-}
-
-}  // namespace
-
-TEST_CASE("nobody listening: host_unreachable, saying the connection was refused") {
-    auto cfg = base_config();
-    const auto port = unused_port();
-    cfg.contact_points = {"127.0.0.1:" + std::to_string(port)};
-    run(
-        cfg,
-        [&](cql::cluster& cluster) -> asio::awaitable<void> {
-            auto r = co_await connect(cluster);
-            INFO(r.ec.message() << ": " << r.diag.message);
-            CHECK(r.ec == cql::errc::host_unreachable);
-            CHECK(contains(r.diag.message, "127.0.0.1:" + std::to_string(port)));
-            CHECK(contains(r.diag.message, "refused"));
-        },
-        false);
-}
-
-TEST_CASE("a silent handshake fails the connect within connect_timeout") {
-    server srv;
-    silence_handshakes(srv);
-    auto cfg = config_for(srv);
-    cfg.connect_timeout = 500ms;
-    run(
-        cfg,
-        [&](cql::cluster& cluster) -> asio::awaitable<void> {
-            auto r = co_await connect(cluster);
-            INFO(r.ec.message() << ": " << r.diag.message);
-            CHECK(r.ec);
-            CHECK(contains(r.diag.message, srv.contact_point()));
-            CHECK(r.took < 10s);
-            // Once the server answers, the next connect works.
-            srv.on_request(nullptr);
-            auto again = co_await connect(cluster);
-            INFO("next connect: " << again.ec.message() << ": " << again.diag.message);
-            REQUIRE_FALSE(again.ec);
-            auto next = co_await probe(cluster.session());
-            CHECK_FALSE(next.ec);
-        },
-        false);
-}
-
-TEST_CASE("a silent handshake is errc::connect_timed_out", "[fails-today]") {
-    server srv;
-    silence_handshakes(srv);
-    auto cfg = config_for(srv);
-    cfg.connect_timeout = 500ms;
-    run(
-        cfg,
-        [&](cql::cluster& cluster) -> asio::awaitable<void> {
-            auto r = co_await connect(cluster);
-            INFO(r.ec.message() << ": " << r.diag.message);
-            CHECK(r.ec == cql::errc::connect_timed_out);
-            CHECK(contains(r.diag.message, srv.contact_point()));
-        },
-        false);
-}
-
-TEST_CASE("refused credentials: authentication_failed with the server's message") {
-    server_options o;
-    o.credentials = {{"cassandra", "right"}};
-    server srv(o);
-    auto cfg = config_for(srv);
-    SECTION("a wrong password") {
-        cfg.auth = cql::plain_text_auth("cassandra", "wrong");
-        run(
-            cfg,
-            [&](cql::cluster& cluster) -> asio::awaitable<void> {
-                auto r = co_await connect(cluster);
-                INFO(r.ec.message() << ": " << r.diag.message);
-                CHECK(r.ec == cql::errc::authentication_failed);
-                CHECK(contains(r.diag.message,
-                               "Provided username cassandra and/or password are incorrect"));
-            },
-            false);
-        cfg.auth = cql::plain_text_auth("cassandra", "right");  // the next connect works
-        run(cfg, [&](cql::cluster& cluster) -> asio::awaitable<void> {
-            auto next = co_await probe(cluster.session());
-            CHECK_FALSE(next.ec);
-        });
-    }
-    SECTION("no credentials configured") {
-        run(
-            cfg,
-            [&](cql::cluster& cluster) -> asio::awaitable<void> {
-                auto r = co_await connect(cluster);
-                INFO(r.ec.message() << ": " << r.diag.message);
-                CHECK(r.ec == cql::errc::authentication_failed);
-                CHECK(contains(r.diag.message, "PasswordAuthenticator"));
-            },
-            false);
-    }
 }
 
 // Garbage, or an HTTP server's answer, where the handshake's answer should be.
@@ -161,23 +44,85 @@ void not_a_cql_server(server& srv, bool http) {
     });
 }
 
+}  // namespace
+
+TEST_CASE("nobody listening: host_unreachable, saying the connection was refused") {
+    auto cfg = base_config();
+    const auto port = unused_port();
+    cfg.contact_points = {"127.0.0.1:" + std::to_string(port)};
+    auto r = connect_once(cfg);
+    INFO(r.ec.message() << ": " << r.diag.message);
+    CHECK(r.ec == cql::errc::host_unreachable);
+    CHECK(contains(r.diag.message, "127.0.0.1:" + std::to_string(port)));
+    CHECK(contains(r.diag.message, "refused"));
+}
+
+TEST_CASE("a silent handshake fails the connect within connect_timeout") {
+    server srv;
+    silence_handshakes(srv);
+    auto cfg = config_for(srv);
+    cfg.connect_timeout = 500ms;
+    auto r = connect_once(cfg);
+    INFO(r.ec.message() << ": " << r.diag.message);
+    CHECK(r.ec);
+    CHECK(contains(r.diag.message, srv.contact_point()));
+    CHECK(r.took < 10s);
+    srv.on_request(nullptr);  // once the server answers, the next connect works
+    run(cfg, [](cql::cluster& cluster) -> asio::awaitable<void> {
+        auto next = co_await probe(cluster.session());
+        CHECK_FALSE(next.ec);
+    });
+}
+
+TEST_CASE("a silent handshake is errc::connect_timed_out", "[fails-today]") {
+    server srv;
+    silence_handshakes(srv);
+    auto cfg = config_for(srv);
+    cfg.connect_timeout = 500ms;
+    auto r = connect_once(cfg);
+    INFO(r.ec.message() << ": " << r.diag.message);
+    CHECK(r.ec == cql::errc::connect_timed_out);
+    CHECK(contains(r.diag.message, srv.contact_point()));
+}
+
+TEST_CASE("refused credentials: authentication_failed with the server's message") {
+    server_options o;
+    o.credentials = {{"cassandra", "right"}};
+    server srv(o);
+    auto cfg = config_for(srv);
+    SECTION("a wrong password") {
+        cfg.auth = cql::plain_text_auth("cassandra", "wrong");
+        auto r = connect_once(cfg);
+        INFO(r.ec.message() << ": " << r.diag.message);
+        CHECK(r.ec == cql::errc::authentication_failed);
+        CHECK(
+            contains(r.diag.message, "Provided username cassandra and/or password are incorrect"));
+        cfg.auth = cql::plain_text_auth("cassandra", "right");  // the next connect works
+        run(cfg, [&](cql::cluster& cluster) -> asio::awaitable<void> {
+            auto next = co_await probe(cluster.session());
+            CHECK_FALSE(next.ec);
+        });
+    }
+    SECTION("no credentials configured") {
+        auto r = connect_once(cfg);
+        INFO(r.ec.message() << ": " << r.diag.message);
+        CHECK(r.ec == cql::errc::authentication_failed);
+        CHECK(contains(r.diag.message, "PasswordAuthenticator"));
+    }
+}
+
 TEST_CASE("not a CQL server: a protocol error, told at once") {
     const bool http = GENERATE(false, true);
     INFO((http ? "an HTTP server" : "garbage"));
     server srv;
     not_a_cql_server(srv, http);
     auto cfg = config_for(srv);
-    cfg.connect_timeout = 5s;
-    run(
-        cfg,
-        [&](cql::cluster& cluster) -> asio::awaitable<void> {
-            auto r = co_await connect(cluster);
-            INFO(r.ec.message() << " (" << r.ec.category().name() << "): " << r.diag.message);
-            CHECK(r.ec.category() == p::codec_category());
-            CHECK(contains(r.diag.message, srv.contact_point()));
-            CHECK(r.took < 5s);  // (told at once, not at connect_timeout)
-        },
-        false);
+    cfg.connect_timeout = 10s;
+    auto r = connect_once(cfg);
+    INFO(r.ec.message() << " (" << r.ec.category().name() << "): " << r.diag.message);
+    CHECK(r.ec.category() == p::codec_category());
+    CHECK(contains(r.diag.message, srv.contact_point()));
+    CHECK(r.took < 5s);  // (told at once, not at connect_timeout)
 }
 
 TEST_CASE("not a CQL server: the message says protocol error, not a version problem",
@@ -186,15 +131,10 @@ TEST_CASE("not a CQL server: the message says protocol error, not a version prob
     INFO((http ? "an HTTP server" : "garbage"));
     server srv;
     not_a_cql_server(srv, http);
-    run(
-        config_for(srv),
-        [&](cql::cluster& cluster) -> asio::awaitable<void> {
-            auto r = co_await connect(cluster);
-            INFO(r.ec.message() << ": " << r.diag.message);
-            CHECK(contains(r.diag.message, "protocol error"));
-            CHECK_FALSE(contains(r.diag.message, "unsupported protocol version"));
-        },
-        false);
+    auto r = connect_once(config_for(srv));
+    INFO(r.ec.message() << ": " << r.diag.message);
+    CHECK(contains(r.diag.message, "protocol error"));
+    CHECK_FALSE(contains(r.diag.message, "unsupported protocol version"));
 }
 
 TEST_CASE("host down names the cause, not 'TCP connect failed'", "[fails-today]") {
