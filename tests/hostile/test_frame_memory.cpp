@@ -33,7 +33,7 @@ p::byte_buffer huge_header(p::protocol_version v, std::int16_t stream) {
 }
 
 // The trigger gets the huge header and sent_body bytes of body, then the server closes:
-// once the request failed, every byte was read. Returns the bytes allocated meanwhile.
+// once the request failed, every byte was read; what was allocated meanwhile is bounded.
 void expect_bounded(p::protocol_version v) {
     server srv;
     srv.on_request([&](connection& c, const request& r) {

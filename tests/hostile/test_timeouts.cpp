@@ -80,6 +80,8 @@ TEST_CASE("a client-side timeout is always errc::timed_out", "[fails-today]") {
             seen += "\n" + std::to_string(n) + " x " + what;
         INFO("outcomes:" << seen);
         CHECK(timed_out == requests);
+        auto next = co_await probe(cluster.session());
+        CHECK_FALSE(next.ec);
     });
 }
 
