@@ -87,6 +87,10 @@ struct cluster_config {
     std::chrono::milliseconds request_timeout{12000};  ///< default profile's, when profiles unset
     /// Idle time after which a connection sends an OPTIONS probe (zero: none).
     std::chrono::milliseconds heartbeat_interval{30000};
+    /// Largest frame body accepted from a server, in bytes: a larger one is a protocol error
+    /// and closes the connection. (Declared for the hostile-server tests of issue 14; the
+    /// driver does not read it yet.)
+    std::uint32_t max_frame_size = 256u * 1024u * 1024u;
 
     pool_options pool;  ///< connections per host and request queueing
     /// Unset: one default profile (local_datacenter, request_timeout, default policies).
