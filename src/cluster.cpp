@@ -218,6 +218,7 @@ connection_config cluster_impl::connection_settings(const host_ptr& h) const {
     c.connect_timeout = cfg_.connect_timeout;
     c.request_timeout = cfg_.request_timeout;
     c.heartbeat_interval = cfg_.heartbeat_interval;
+    c.max_body_size = cfg_.max_frame_size;
     return c;
 }
 
@@ -317,6 +318,7 @@ void cluster_impl::start_close(std::unique_ptr<op_completion<error_code>> op) {
                 t->cancel();
             if (self->pools_ready_) self->pools_ready_->cancel();
             if (self->control_) self->control_->shutdown(session_errc::closed);
+            if (self->control_opening_) self->control_opening_->shutdown(session_errc::closed);
             self->on_every_shard([](shard& s) { s.close(session_errc::closed); });
         }
         self->maybe_finish_close();

@@ -153,7 +153,9 @@ asio::awaitable<std::error_code> cluster_impl::open_control(
             if (auto self = w.lock()) self->on_control_down(c, ec);
         };
         auto conn = connection::create_on(control_executor(), std::move(settings));
+        control_opening_ = conn;  // (close shuts it down)
         auto [ec] = co_await conn->async_connect(tuple_awaitable);
+        control_opening_.reset();
         if (!ec) {
             static constexpr std::string_view events[] = {"TOPOLOGY_CHANGE", "STATUS_CHANGE",
                                                           "SCHEMA_CHANGE"};
@@ -178,10 +180,7 @@ asio::awaitable<std::error_code> cluster_impl::open_control(
             ec = rec;
             conn->shutdown(errc::connection_closed);
         }
-        std::string why = ec.message();
-        if (!conn->connect_diagnostics().message.empty() &&
-            conn->connect_diagnostics().message != why)
-            why += ": " + conn->connect_diagnostics().message;
+        const auto why = describe_failure(ec, conn->connect_diagnostics());
         if (!errors.empty()) errors += "; ";
         errors += key_of(ep) + " (" + why + ")";
         if (!first_ec) first_ec = ec;

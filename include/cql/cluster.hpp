@@ -88,8 +88,9 @@ struct cluster_config {
     /// Idle time after which a connection sends an OPTIONS probe (zero: none).
     std::chrono::milliseconds heartbeat_interval{30000};
     /// Largest frame body accepted from a server, in bytes: a larger one is a protocol error
-    /// and closes the connection. (Declared for the hostile-server tests of issue 14; the
-    /// driver does not read it yet.)
+    /// (protocol::codec_errc::body_too_large) and closes the connection. Memory follows the
+    /// bytes that really arrive, not a frame's announced length. Requests larger than it
+    /// fail with errc::request_too_large.
     std::uint32_t max_frame_size = 256u * 1024u * 1024u;
 
     pool_options pool;  ///< connections per host and request queueing

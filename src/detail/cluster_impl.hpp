@@ -165,6 +165,7 @@ class cluster_impl : public std::enable_shared_from_this<cluster_impl> {
     // control executor only
     std::shared_ptr<connection> control_;
     std::unique_ptr<pooled_channel> control_channel_;  // the control connection, for requests
+    std::shared_ptr<connection> control_opening_;      // a control connection being opened
     host_endpoint control_endpoint_;
     std::vector<host_endpoint> contact_points_;
     std::map<std::string, host_ptr> host_map_;  // key: endpoint text

@@ -104,6 +104,11 @@ class socket_stream {
     std::optional<asio::ssl::stream<asio::ip::tcp::socket&>> tls_;
 };
 
+// "<what the error code says> (<what the connection saw>)": a connection failure for logs
+// and diagnostics. Decoding failures are named a protocol error, whatever detail of the
+// decoder they tripped on.
+std::string describe_failure(std::error_code ec, const diagnostics& d);
+
 class connection : public std::enable_shared_from_this<connection> {
     struct private_tag {};
 
@@ -231,7 +236,7 @@ class connection : public std::enable_shared_from_this<connection> {
     std::error_code setup_tls();
     void begin_handshake();
     void on_handshake_step(client_handshake::step s);
-    std::error_code describe_peer(std::error_code ec);
+    void describe_peer();
 
     void start_request(protocol::byte_buffer frame, std::error_code ec,
                        asio::cancellation_slot slot, request_handler h);
@@ -252,6 +257,8 @@ class connection : public std::enable_shared_from_this<connection> {
 
     void enter_ready();
     void arm_watchdog();
+    // How long a partial frame may stay incomplete while requests await answers.
+    std::chrono::milliseconds stall_limit() const noexcept;
     void on_watchdog(std::error_code ec);
     void fail(std::error_code ec, std::string why = {});
 

@@ -84,7 +84,7 @@ class host_pool final : public channel_pool, public std::enable_shared_from_this
     host_ptr host_;
     pool_settings s_;
     std::vector<std::unique_ptr<pooled_channel>> channels_;
-    std::size_t opening_ = 0;
+    std::vector<std::shared_ptr<connection>> opening_;  // connecting now
     asio::steady_timer reconnect_timer_;
     bool reconnect_pending_ = false;
     std::unique_ptr<reconnection_schedule> schedule_;

@@ -31,18 +31,18 @@ std::vector<std::shared_ptr<connection>> host_pool::connections() const {
 }
 
 void host_pool::start() {
-    while (!closed_ && channels_.size() + opening_ < s_.connections)
+    while (!closed_ && channels_.size() + opening_.size() < s_.connections)
         open_one();
 }
 
 void host_pool::open_one() {
-    ++opening_;
     auto cfg = s_.connection_settings();
     std::weak_ptr<host_pool> w = shared_from_this();
     cfg.on_down = [w](const connection* c, std::error_code ec) {
         if (auto self = w.lock()) self->on_connection_down(c, ec);
     };
     auto conn = connection::create_on(ex_, std::move(cfg));
+    opening_.push_back(conn);
     conn->async_connect([w, conn](error_code ec) mutable {
         if (auto self = w.lock())
             self->on_open(std::move(conn), ec);
@@ -52,18 +52,16 @@ void host_pool::open_one() {
 }
 
 void host_pool::on_open(std::shared_ptr<connection> c, std::error_code ec) {
-    --opening_;
+    std::erase(opening_, c);
     if (closed_) {
         c->shutdown(closed_why_);
         return;
     }
     if (ec) {
-        std::string why =
-            "connection to " + host_->endpoint().to_string() + " failed: " + ec.message();
-        if (!c->connect_diagnostics().message.empty())
-            why += " (" + c->connect_diagnostics().message + ")";
+        const auto why = "connection to " + host_->endpoint().to_string() +
+                         " failed: " + describe_failure(ec, c->connect_diagnostics());
         if (s_.log) s_.log(log_level::warning, why);
-        if (channels_.empty() && opening_ == 0) {
+        if (channels_.empty() && opening_.empty()) {
             was_healthy_ = false;
             fail_waiters(errc::connection_defunct);
             if (s_.on_health) s_.on_health(false, ec, why);
@@ -97,10 +95,7 @@ void host_pool::on_connection_down(const connection* c, std::error_code ec) {
     if (closed_) return;
     if (s_.log)
         s_.log(log_level::info, "connection to " + host_->endpoint().to_string() +
-                                    " lost: " + ec.message() +
-                                    (c->connect_diagnostics().message.empty()
-                                         ? std::string()
-                                         : " (" + c->connect_diagnostics().message + ")"));
+                                    " lost: " + describe_failure(ec, c->connect_diagnostics()));
     if (!healthy()) {
         fail_waiters(errc::connection_defunct);
         // Not reported down yet: the replacement opened now decides (and reports healthy
@@ -144,6 +139,8 @@ void host_pool::close(std::error_code why) {
     channels_.clear();
     for (auto& ch : chans)
         ch->conn->shutdown(why);
+    for (auto& c : std::vector<std::shared_ptr<connection>>(opening_))
+        c->shutdown(why);
 }
 
 // ---- requests ------------------------------------------------------------------------

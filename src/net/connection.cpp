@@ -9,6 +9,7 @@
 
 #include <openssl/err.h>
 #include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -18,7 +19,6 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/error.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
@@ -64,6 +64,13 @@ std::string printable_start(p::bytes_view b) {
 }
 
 }  // namespace
+
+std::string describe_failure(std::error_code ec, const diagnostics& d) {
+    std::string what = ec.category() == p::codec_category() ? "protocol error" : ec.message();
+    if (d.message.rfind(what, 0) == 0) return d.message;  // (it says so already)
+    if (!d.message.empty() && d.message != what) what += " (" + d.message + ")";
+    return what;
+}
 
 io_executor io_executor_of(const asio::any_io_executor& ex) {
     using tracked = std::decay_t<decltype(asio::prefer(std::declval<io_executor>(),
@@ -261,8 +268,15 @@ std::error_code connection::setup_tls() {
         SSL_ctrl(tls->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
                  const_cast<char*>(name.c_str()));
     }
-    if (t.verify_peer && t.verify_host_name)
-        tls->set_verify_callback(asio::ssl::host_name_verification(name));
+    if (t.verify_peer && t.verify_host_name) {
+        // OpenSSL's own check (not a verify callback): a mismatch is then reported as
+        // X509_V_ERR_HOSTNAME_MISMATCH / IP_ADDRESS_MISMATCH in the verify result.
+        auto* param = SSL_get0_param(tls->native_handle());
+        if (addr_ec)
+            X509_VERIFY_PARAM_set1_host(param, name.c_str(), name.size());
+        else
+            X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str());
+    }
     return {};
 }
 
@@ -575,8 +589,8 @@ void connection::on_read(std::error_code ec, std::size_t n) {
     if (gen != socket_gen_) return;  // the handshake moved to a new socket meanwhile
     if (pec) {
         if (state_.load() == state::handshaking) {
-            diag_.message = connect_phase_ + ": " + pec.message();
-            finish_connect(describe_peer(pec));
+            describe_peer();
+            finish_connect(pec);
         } else if (state_.load() == state::ready) {
             fail(pec, "malformed input: " + pec.message());
         }
@@ -586,13 +600,29 @@ void connection::on_read(std::error_code ec, std::size_t n) {
     if (now_state == state::ready || now_state == state::handshaking) start_read();
 }
 
-std::error_code connection::describe_peer(std::error_code ec) {
-    // A peer that answers with text (an HTTP server on the port, say) is not a CQL server.
+void connection::describe_peer() {
+    // The handshake's answer did not decode: name the peer and what it sent (an HTTP server
+    // on the port answers with text) rather than a detail of the decoder.
+    const auto where = cfg_.host + ":" + std::to_string(cfg_.port);
     auto text = printable_start(first_bytes_);
-    if (text.size() < 4) return ec;
-    diag_.message = cfg_.host + ":" + std::to_string(cfg_.port) +
-                    " is not a CQL server (it answered \"" + text + "\")";
-    return errc::protocol_negotiation_failed;
+    if (text.size() >= 4) {
+        diag_.message =
+            "protocol error: " + where + " is not a CQL server (it answered \"" + text + "\")";
+        return;
+    }
+    static const char* digits = "0123456789abcdef";
+    std::string hex;
+    for (std::size_t i = 0; i < first_bytes_.size() && i < 8; ++i) {
+        if (!hex.empty()) hex += ' ';
+        hex += digits[first_bytes_[i] >> 4];
+        hex += digits[first_bytes_[i] & 15];
+    }
+    diag_.message = "protocol error: the answer of " + where + " to the " + connect_phase_ +
+                    " is not a CQL frame (it starts with " + hex + ")";
+    if (!first_bytes_.empty() && (first_bytes_[0] & 0x80) && (first_bytes_[0] & 0x7F) < 3)
+        diag_.message = "protocol error: " + where + " speaks CQL protocol v" +
+                        std::to_string(first_bytes_[0] & 0x7F) +
+                        ", older than this driver supports (v3 and up)";
 }
 
 std::error_code connection::process_input() {
@@ -646,6 +676,10 @@ std::error_code connection::handle_frame(const p::stream_frame& sf) {
 
 // ---- liveness ----------------------------------------------------------------------
 
+std::chrono::milliseconds connection::stall_limit() const noexcept {
+    return 2 * cfg_.request_timeout;
+}
+
 void connection::arm_watchdog() {
     if (state_.load() != state::ready) return;
     auto at = clock::time_point::max();
@@ -653,8 +687,8 @@ void connection::arm_watchdog() {
         at = heartbeat_sent_ ? *heartbeat_sent_ + cfg_.request_timeout
                              : last_read_ + cfg_.heartbeat_interval;
     }
-    if (cfg_.request_timeout.count() > 0 && streams_.active() > 0)
-        at = std::min(at, last_frame_ + cfg_.request_timeout);
+    if (cfg_.request_timeout.count() > 0 && streams_.in_use() > 0)
+        at = std::min(at, last_frame_ + stall_limit());
     // Requests may start waiting at any time: look at least once per request timeout.
     if (cfg_.request_timeout.count() > 0) at = std::min(at, clock::now() + cfg_.request_timeout);
     if (at == clock::time_point::max()) return;
@@ -676,13 +710,14 @@ void connection::on_watchdog(std::error_code ec) {
              "no answer to the heartbeat within " + ms(cfg_.request_timeout));
         return;
     }
-    // Bytes arrive but no frame completes while requests wait: the stream is wedged (e.g. a
-    // header announced more bytes than the server sends).
-    if (cfg_.request_timeout.count() > 0 && streams_.active() > 0 && rend_ > rbegin_ &&
-        now - last_frame_ >= cfg_.request_timeout) {
-        fail(errc::connection_stalled, "no complete frame for " + ms(cfg_.request_timeout) +
-                                           " while " + std::to_string(streams_.active()) +
-                                           " requests waited");
+    // Bytes arrive but no frame completes while requests await answers: the stream is
+    // wedged (e.g. a header announced more bytes than the server sends). (Twice the request
+    // timeout: the requests time out first, with their own error.)
+    if (cfg_.request_timeout.count() > 0 && streams_.in_use() > 0 && rend_ > rbegin_ &&
+        now - last_frame_ >= stall_limit()) {
+        fail(errc::connection_stalled, "no complete frame for " + ms(stall_limit()) + " while " +
+                                           std::to_string(streams_.in_use()) +
+                                           " requests awaited answers");
         return;
     }
     if (cfg_.heartbeat_interval.count() > 0 && !heartbeat_sent_ &&

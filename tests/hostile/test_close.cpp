@@ -63,7 +63,7 @@ void run_until_closed(asio::io_context& io, cql::cluster& cluster, log_watch& lo
 
 }  // namespace
 
-TEST_CASE("requests in flight at close complete with session_errc::closed", "[fails-today]") {
+TEST_CASE("requests in flight at close complete with session_errc::closed") {
     constexpr std::size_t held = 10;
     server srv;
     srv.on_request(
@@ -85,7 +85,7 @@ TEST_CASE("requests in flight at close complete with session_errc::closed", "[fa
     });
 }
 
-TEST_CASE("nothing is left running once close completed", "[fails-today]") {
+TEST_CASE("nothing is left running once close completed") {
     server srv;
     log_watch log;
     auto cfg = config_for(srv);
@@ -105,7 +105,7 @@ TEST_CASE("nothing is left running once close completed", "[fails-today]") {
     CHECK(log.after_close == 0);
 }
 
-TEST_CASE("close during a control-connection reconnect", "[fails-today]") {
+TEST_CASE("close during a control-connection reconnect") {
     server srv;
     // Connections after the first two (control, pool) never finish their handshake.
     srv.on_request([](connection& c, const request& r) { return c.index() >= 2 && r.handshake; });

@@ -74,7 +74,7 @@ TEST_CASE("a silent handshake fails the connect within connect_timeout") {
     });
 }
 
-TEST_CASE("a silent handshake is errc::connect_timed_out", "[fails-today]") {
+TEST_CASE("a silent handshake is errc::connect_timed_out") {
     server srv;
     silence_handshakes(srv);
     auto cfg = config_for(srv);
@@ -125,8 +125,7 @@ TEST_CASE("not a CQL server: a protocol error, told at once") {
     CHECK(r.took < 5s);  // (told at once, not at connect_timeout)
 }
 
-TEST_CASE("not a CQL server: the message says protocol error, not a version problem",
-          "[fails-today]") {
+TEST_CASE("not a CQL server: the message says protocol error, not a version problem") {
     const bool http = GENERATE(false, true);
     INFO((http ? "an HTTP server" : "garbage"));
     server srv;
@@ -137,7 +136,7 @@ TEST_CASE("not a CQL server: the message says protocol error, not a version prob
     CHECK_FALSE(contains(r.diag.message, "unsupported protocol version"));
 }
 
-TEST_CASE("host down names the cause, not 'TCP connect failed'", "[fails-today]") {
+TEST_CASE("host down names the cause, not 'TCP connect failed'") {
     server srv;
     std::mutex m;
     std::vector<std::string> host_down;

@@ -32,7 +32,7 @@ cql::cluster_config heartbeat_config(const server& srv) {
 
 }  // namespace
 
-TEST_CASE("the heartbeat goes one interval after the last byte", "[fails-today]") {
+TEST_CASE("the heartbeat goes one interval after the last byte") {
     server srv;
     std::atomic<int> probed_connection{-1};
     std::atomic<clock::rep> delay{-1};  // last byte sent -> heartbeat received
@@ -61,14 +61,15 @@ TEST_CASE("the heartbeat goes one interval after the last byte", "[fails-today]"
         true, 60s);
 }
 
-TEST_CASE("a silent peer is found within interval + request timeout", "[fails-today]") {
+TEST_CASE("a silent peer is found within interval + request timeout") {
     server srv;
     std::atomic<int> silenced{-1};
     srv.on_request([&](connection& c, const request& r) {
         if (static_cast<int>(c.index()) == silenced) return true;  // swallowed
         if (r.query == probe_query && silenced < 0) {
-            c.answer(r);
+            // (set before the answer: the client reads it once the answer arrived)
             silenced = static_cast<int>(c.index());  // from now on, nothing
+            c.answer(r);
             return true;
         }
         return false;

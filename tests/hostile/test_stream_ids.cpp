@@ -17,7 +17,7 @@
 using namespace cql::hostile;
 namespace p = cql::protocol;
 
-TEST_CASE("a late duplicate answer does not complete the next request", "[fails-today]") {
+TEST_CASE("a late duplicate answer does not complete the next request") {
     constexpr std::size_t warm = 32;
     server srv;
     std::mutex m;
@@ -72,7 +72,7 @@ TEST_CASE("a late duplicate answer does not complete the next request", "[fails-
     });
 }
 
-TEST_CASE("orphaned stream ids are reclaimed", "[fails-today]") {
+TEST_CASE("orphaned stream ids are reclaimed") {
     // More requests that time out unanswered than a connection has stream ids (32768).
     constexpr std::size_t wave = 4096;
     constexpr std::size_t waves = 9;

@@ -74,7 +74,7 @@ TEST_CASE("refused certificates fail the connect at once with tls_handshake_fail
     }
 }
 
-TEST_CASE("a TLS refusal names OpenSSL's reason", "[fails-today]") {
+TEST_CASE("a TLS refusal names OpenSSL's reason") {
     certificate_authority ca("hostile CA");
     certificate_authority stranger("some other CA");
     SECTION("untrusted") {
