@@ -149,7 +149,7 @@ asio::awaitable<std::error_code> cluster_impl::open_control(
         settings.on_event = [w](response&& r) {
             if (auto self = w.lock()) self->on_event(std::make_shared<response>(std::move(r)));
         };
-        settings.on_down = [w](const connection* c, std::error_code ec) {
+        settings.on_down = [w](const void* c, std::error_code ec) {
             if (auto self = w.lock()) self->on_control_down(c, ec);
         };
         auto conn = connection::create_on(control_executor(), std::move(settings));
@@ -192,8 +192,10 @@ asio::awaitable<std::error_code> cluster_impl::open_control(
     co_return same ? first_ec : std::error_code(session_errc::no_host_available);
 }
 
-void cluster_impl::on_control_down(const connection* c, std::error_code ec) {
-    if (closing_ || c != control_.get() || reconnecting_control_) return;
+void cluster_impl::on_control_down(const void* c, std::error_code ec) {
+    if (closing_ || !control_ || c != static_cast<const pool_connection*>(control_.get()) ||
+        reconnecting_control_)
+        return;
     log(log_level::warning,
         "control connection to " + key_of(control_endpoint_) + " lost: " + ec.message());
     reconnecting_control_ = true;

@@ -118,7 +118,7 @@ class cluster_impl : public std::enable_shared_from_this<cluster_impl> {
     // Sleeps on the control executor; close() wakes every sleeper at once (false then).
     asio::awaitable<bool> control_sleep(std::chrono::milliseconds d);
     void on_event(std::shared_ptr<response> r);
-    void on_control_down(const connection* c, std::error_code ec);
+    void on_control_down(const void* c, std::error_code ec);
     void schedule_refresh(bool topology);
     void apply_hosts(std::vector<host_info> infos);
     void add_pools(const host_ptr& h);

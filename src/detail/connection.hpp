@@ -51,6 +51,7 @@
 #include "cql/response.hpp"
 #include "detail/connection_config.hpp"
 #include "detail/handshake.hpp"
+#include "detail/pool_connection.hpp"
 #include "detail/stream_table.hpp"
 #include "detail/unique_function.hpp"
 
@@ -109,7 +110,7 @@ class socket_stream {
 // decoder they tripped on.
 std::string describe_failure(std::error_code ec, const diagnostics& d);
 
-class connection : public std::enable_shared_from_this<connection> {
+class connection final : public pool_connection, public std::enable_shared_from_this<connection> {
     struct private_tag {};
 
   public:
@@ -122,7 +123,7 @@ class connection : public std::enable_shared_from_this<connection> {
     static std::shared_ptr<connection> create_on(const executor_type& strand,
                                                  connection_config cfg);
     connection(private_tag, const executor_type& strand, connection_config cfg);
-    ~connection();
+    ~connection() override;
     connection(const connection&) = delete;
     connection& operator=(const connection&) = delete;
 
@@ -172,28 +173,33 @@ class connection : public std::enable_shared_from_this<connection> {
     // is abandoned first). Errors, with nothing sent: errc::not_connected,
     // errc::connection_defunct, errc::connection_closed, errc::no_stream_available,
     // errc::request_too_large.
-    std::error_code send(stream_callback* cb, protocol::bytes_view frame, std::int16_t& id);
+    std::error_code send(stream_callback* cb, protocol::bytes_view frame,
+                         std::int16_t& id) override;
     // The request of stream `id` gave up: its answer will be dropped; the id is reused once
     // it arrives. Too many orphans (max_orphans) close the connection.
-    void abandon(std::int16_t id) noexcept;
+    void abandon(std::int16_t id) noexcept override;
     // Fails every request in flight with `why` and closes the socket (on the executor).
-    void shutdown(std::error_code why);
+    void shutdown(std::error_code why) override;
     // When bytes last arrived (on the executor): an answer's time without another clock read.
-    std::chrono::steady_clock::time_point last_read() const noexcept { return last_read_; }
+    std::chrono::steady_clock::time_point last_read() const noexcept override { return last_read_; }
+    // As async_connect, with a plain callback (on the connection's executor).
+    void open(unique_function<void(std::error_code)> done) override {
+        start_connect(std::move(done));
+    }
 
     // Closes the socket (any thread); requests in flight complete with
     // errc::connection_closed.
     void close();
 
     // Observers (any thread: atomics, or set before the connect completes).
-    protocol::protocol_version version() const noexcept { return version_.load(); }
+    protocol::protocol_version version() const noexcept override { return version_.load(); }
     cql::compression compression() const noexcept { return compression_; }
-    bool is_ready() const noexcept { return state_.load() == state::ready; }
+    bool is_ready() const noexcept override { return state_.load() == state::ready; }
     bool is_defunct() const noexcept { return state_.load() == state::defunct; }
     // The error that made the connection defunct.
     std::error_code defunct_reason() const noexcept { return defunct_reason_; }
     // Details of a failed connect or of what made the connection defunct.
-    const diagnostics& connect_diagnostics() const noexcept { return diag_; }
+    const diagnostics& connect_diagnostics() const noexcept override { return diag_; }
     // SUPPORTED options of the server (owned copies).
     const client_handshake::supported_options& supported() const noexcept { return supported_; }
     // Stream ids in use, including orphans awaiting a late answer.

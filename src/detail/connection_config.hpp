@@ -21,8 +21,6 @@ class response;
 
 namespace cql::detail {
 
-class connection;
-
 struct connection_config {
     std::string host = "127.0.0.1";  // name or address
     std::uint16_t port = 9042;       // the native transport port
@@ -51,8 +49,9 @@ struct connection_config {
     // Server pushed EVENT frames (stream -1), on the connection's executor.
     std::function<void(response&&)> on_event;
     // Once, on the connection's executor, when a connection that was ready fails or closes
-    // (after its requests got the error).
-    std::function<void(const connection*, std::error_code)> on_down;
+    // (after its requests got the error). The pointer names the connection (its
+    // pool_connection base, compared by address).
+    std::function<void(const void*, std::error_code)> on_down;
 };
 
 }  // namespace cql::detail

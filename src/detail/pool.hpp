@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -18,13 +19,14 @@
 #include "cql/policies/reconnection.hpp"
 #include "detail/connection.hpp"
 #include "detail/engine.hpp"
+#include "detail/pool_connection.hpp"
 
 namespace cql::detail {
 
 // One connection of a pool, as requests see it.
 class pooled_channel final : public channel {
   public:
-    explicit pooled_channel(std::shared_ptr<connection> c) : conn(std::move(c)) {}
+    explicit pooled_channel(std::shared_ptr<pool_connection> c) : conn(std::move(c)) {}
     std::error_code send(stream_callback* cb, protocol::bytes_view frame,
                          std::int16_t& id) override {
         return conn->send(cb, frame, id);
@@ -33,12 +35,17 @@ class pooled_channel final : public channel {
     protocol::protocol_version version() const noexcept override { return conn->version(); }
     clock::time_point last_read() const noexcept override { return conn->last_read(); }
 
-    std::shared_ptr<connection> conn;
+    std::shared_ptr<pool_connection> conn;
     std::size_t inflight = 0;  // requests that acquired it
 };
 
+// Makes the pool's connections (default: socket connections on the pool's executor).
+using connection_factory =
+    std::function<std::shared_ptr<pool_connection>(const strand_executor&, connection_config)>;
+
 // What a pool needs from its shard and cluster.
 struct pool_settings {
+    connection_factory factory;  // empty: socket connections
     std::size_t connections = 1;
     std::size_t max_requests_per_connection = 1024;
     std::size_t max_wait_queue = 4096;
@@ -64,7 +71,7 @@ class host_pool final : public channel_pool, public std::enable_shared_from_this
     void wake(bool reset_schedule);
     bool healthy() const noexcept;
     std::size_t size() const noexcept { return channels_.size(); }
-    std::vector<std::shared_ptr<connection>> connections() const;
+    std::vector<std::shared_ptr<pool_connection>> connections() const;
 
     channel* try_acquire() override;
     void release(channel& c) override;
@@ -73,9 +80,10 @@ class host_pool final : public channel_pool, public std::enable_shared_from_this
 
   private:
     void open_one();
-    void on_open(std::shared_ptr<connection> c, std::error_code ec);
-    void on_connection_down(const connection* c, std::error_code ec);
+    void on_open(std::shared_ptr<pool_connection> c, std::error_code ec);
+    void on_connection_down(const void* c, std::error_code ec);
     void schedule_reconnect();
+    void report(bool healthy, std::error_code ec, const std::string& why);
     void fail_waiters(std::error_code ec);
     pooled_channel* pick() noexcept;
     void serve_waiters();
@@ -84,11 +92,12 @@ class host_pool final : public channel_pool, public std::enable_shared_from_this
     host_ptr host_;
     pool_settings s_;
     std::vector<std::unique_ptr<pooled_channel>> channels_;
-    std::vector<std::shared_ptr<connection>> opening_;  // connecting now
+    std::vector<std::shared_ptr<pool_connection>> opening_;  // connecting now
     asio::steady_timer reconnect_timer_;
     bool reconnect_pending_ = false;
     std::unique_ptr<reconnection_schedule> schedule_;
     bool was_healthy_ = false;
+    std::optional<bool> reported_;  // the last health reported
     bool closed_ = false;
     std::error_code closed_why_;
     // Waiters: an intrusive FIFO list.

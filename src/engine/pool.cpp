@@ -23,8 +23,8 @@ bool host_pool::healthy() const noexcept {
                        [](const auto& c) { return c->conn->is_ready(); });
 }
 
-std::vector<std::shared_ptr<connection>> host_pool::connections() const {
-    std::vector<std::shared_ptr<connection>> out;
+std::vector<std::shared_ptr<pool_connection>> host_pool::connections() const {
+    std::vector<std::shared_ptr<pool_connection>> out;
     for (const auto& c : channels_)
         out.push_back(c->conn);
     return out;
@@ -38,20 +38,24 @@ void host_pool::start() {
 void host_pool::open_one() {
     auto cfg = s_.connection_settings();
     std::weak_ptr<host_pool> w = shared_from_this();
-    cfg.on_down = [w](const connection* c, std::error_code ec) {
+    cfg.on_down = [w](const void* c, std::error_code ec) {
         if (auto self = w.lock()) self->on_connection_down(c, ec);
     };
-    auto conn = connection::create_on(ex_, std::move(cfg));
+    std::shared_ptr<pool_connection> conn;
+    if (s_.factory)
+        conn = s_.factory(ex_, std::move(cfg));
+    else
+        conn = connection::create_on(ex_, std::move(cfg));
     opening_.push_back(conn);
-    conn->async_connect([w, conn](error_code ec) mutable {
+    conn->open([w, conn](std::error_code ec) mutable {
         if (auto self = w.lock())
             self->on_open(std::move(conn), ec);
         else
-            conn->close();
+            conn->shutdown(errc::connection_closed);
     });
 }
 
-void host_pool::on_open(std::shared_ptr<connection> c, std::error_code ec) {
+void host_pool::on_open(std::shared_ptr<pool_connection> c, std::error_code ec) {
     std::erase(opening_, c);
     if (closed_) {
         c->shutdown(closed_why_);
@@ -64,7 +68,7 @@ void host_pool::on_open(std::shared_ptr<connection> c, std::error_code ec) {
         if (channels_.empty() && opening_.empty()) {
             was_healthy_ = false;
             fail_waiters(errc::connection_defunct);
-            if (s_.on_health) s_.on_health(false, ec, why);
+            report(false, ec, why);
         }
         schedule_reconnect();
         return;
@@ -78,13 +82,21 @@ void host_pool::on_open(std::shared_ptr<connection> c, std::error_code ec) {
     if (s_.log) s_.log(log_level::debug, "connected to " + host_->endpoint().to_string());
     if (!was_healthy_) {
         was_healthy_ = true;
-        if (s_.on_health) s_.on_health(true, {}, {});
+        report(true, {}, {});
     }
     serve_waiters();
     start();  // more connections to open, if the pool is not full
 }
 
-void host_pool::on_connection_down(const connection* c, std::error_code ec) {
+void host_pool::report(bool healthy, std::error_code ec, const std::string& why) {
+    // Changes only (the first report included): a host stays down through its failed
+    // reconnection attempts without a report each.
+    if (reported_ == healthy) return;
+    reported_ = healthy;
+    if (s_.on_health) s_.on_health(healthy, ec, why);
+}
+
+void host_pool::on_connection_down(const void* c, std::error_code ec) {
     // Called by the connection as it fails (its requests got the error already); the
     // connection object lives until that call returns (it holds itself).
     auto it = std::find_if(channels_.begin(), channels_.end(),
@@ -94,13 +106,14 @@ void host_pool::on_connection_down(const connection* c, std::error_code ec) {
     channels_.erase(it);
     if (closed_) return;
     if (s_.log)
-        s_.log(log_level::info, "connection to " + host_->endpoint().to_string() +
-                                    " lost: " + describe_failure(ec, c->connect_diagnostics()));
+        s_.log(log_level::info, "connection to " + host_->endpoint().to_string() + " lost: " +
+                                    describe_failure(ec, gone->conn->connect_diagnostics()));
     if (!healthy()) {
         fail_waiters(errc::connection_defunct);
-        // Not reported down yet: the replacement opened now decides (and reports healthy
-        // again when it connects).
+        // Not reported down yet: the replacement opened now decides, and reports either way
+        // (the host may have restarted: the control re-prepares when it is back).
         was_healthy_ = false;
+        reported_.reset();
     }
     // A replacement at once; further failures back off (schedule_reconnect).
     open_one();
@@ -121,7 +134,7 @@ void host_pool::schedule_reconnect() {
 void host_pool::wake(bool reset_schedule) {
     if (closed_) return;
     // A DOWN event while the connections work: the host is up as far as this pool knows.
-    if (healthy() && s_.on_health) s_.on_health(true, {}, {});
+    if (healthy() && s_.on_health) s_.on_health(true, {}, {});  // (again: said on purpose)
     if (reset_schedule) schedule_ = s_.reconnection->new_schedule();
     if (reconnect_pending_)
         reconnect_timer_.cancel();  // (its handler starts the connections)
@@ -139,7 +152,7 @@ void host_pool::close(std::error_code why) {
     channels_.clear();
     for (auto& ch : chans)
         ch->conn->shutdown(why);
-    for (auto& c : std::vector<std::shared_ptr<connection>>(opening_))
+    for (auto& c : std::vector<std::shared_ptr<pool_connection>>(opening_))
         c->shutdown(why);
 }
 

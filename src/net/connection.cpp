@@ -778,7 +778,8 @@ void connection::fail(std::error_code ec, std::string why) {
     heartbeat_sent_.reset();
     streams_.drain([&](stream_callback* cb) { cb->on_answer(ec, response{}); });
     in_use_.store(0, std::memory_order_relaxed);
-    if (st == state::ready && cfg_.on_down) cfg_.on_down(this, ec);
+    if (st == state::ready && cfg_.on_down)
+        cfg_.on_down(static_cast<const pool_connection*>(this), ec);
 }
 
 }  // namespace cql::detail
