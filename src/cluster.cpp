@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 
 #include "detail/cluster_impl.hpp"
+#include "detail/direct_completion.hpp"
 
 namespace cql {
 
@@ -69,27 +70,19 @@ cluster::~cluster() {
 }
 
 cql::session& cluster::session(std::string_view keyspace) {
-    std::lock_guard lk(sessions_mutex_);
-    auto it = sessions_.find(keyspace);
-    if (it == sessions_.end())
-        it = sessions_
-                 .emplace(std::string(keyspace),
-                          std::make_unique<cql::session>(impl_, std::string(keyspace)))
-                 .first;
-    return *it->second;
+    return impl_->bound_session(keyspace);
 }
 
 boost::asio::any_io_executor cluster::get_executor() const noexcept {
     return impl_->user_executor();
 }
-void cluster::start_connect(std::unique_ptr<detail::op_completion<error_code>> op,
-                            diagnostics* diag) {
+void cluster::start_connect(detail::op_ptr<error_code> op, diagnostics* diag) {
     impl_->start_connect(std::move(op), diag);
 }
-void cluster::start_close(std::unique_ptr<detail::op_completion<error_code>> op) {
+void cluster::start_close(detail::op_ptr<error_code> op) {
     impl_->start_close(std::move(op));
 }
-void cluster::start_refresh(std::unique_ptr<detail::op_completion<error_code>> op) {
+void cluster::start_refresh(detail::op_ptr<error_code> op) {
     impl_->start_refresh(std::move(op));
 }
 std::vector<host_ptr> cluster::hosts() const {
@@ -187,13 +180,18 @@ cluster_impl::~cluster_impl() {
 void cluster_impl::shutdown() {
     auto done = std::make_shared<std::promise<void>>();
     auto fut = done->get_future();
-    struct promise_completion final : op_completion<error_code> {
+    struct promise_completion final : direct_completion<error_code> {
         std::shared_ptr<std::promise<void>> p;
-        void complete(error_code) override { p->set_value(); }
+        void done(error_code) override { p->set_value(); }
     };
-    auto op = std::make_unique<promise_completion>();
+    auto* op = new promise_completion;
     op->p = done;
-    start_close(std::move(op));
+    start_close(op_ptr<error_code>(op));
+    {
+        // The bound sessions hold the implementation: dropped with the cluster object.
+        std::lock_guard lk(sessions_mutex_);
+        sessions_.clear();
+    }
     if (threads_.empty()) return;  // the user's executor finishes the close
     for (auto& t : threads_)
         if (t.get_id() == std::this_thread::get_id()) return;
@@ -274,9 +272,20 @@ std::vector<std::shared_ptr<load_balancing_policy>> cluster_impl::lb_policies() 
     return profiles_.load_balancing_policies();
 }
 
+cql::session& cluster_impl::bound_session(std::string_view keyspace) {
+    std::lock_guard lk(sessions_mutex_);
+    auto it = sessions_.find(keyspace);
+    if (it == sessions_.end())
+        it = sessions_
+                 .emplace(std::string(keyspace),
+                          std::make_unique<cql::session>(shared_from_this(), std::string(keyspace)))
+                 .first;
+    return *it->second;
+}
+
 // ---- requests ----
 
-void cluster_impl::start_request(request_handle r, std::unique_ptr<result_completion> op,
+void cluster_impl::start_request(request_handle r, result_completion op,
                                  asio::cancellation_slot slot) {
     auto& sp = r->spec;
     if (sp.ec) {
@@ -284,7 +293,7 @@ void cluster_impl::start_request(request_handle r, std::unique_ptr<result_comple
             sp.diag->clear();
             sp.diag->message = sp.ec_message.empty() ? sp.ec.message() : sp.ec_message;
         }
-        op->complete(sp.ec, result{});
+        complete(std::move(op), sp.ec, result{});
         return;
     }
     if (closing_) {
@@ -292,7 +301,7 @@ void cluster_impl::start_request(request_handle r, std::unique_ptr<result_comple
             sp.diag->clear();
             sp.diag->message = "the cluster is closed";
         }
-        op->complete(session_errc::closed, result{});
+        complete(std::move(op), session_errc::closed, result{});
         return;
     }
     r->op = std::move(op);
@@ -301,11 +310,11 @@ void cluster_impl::start_request(request_handle r, std::unique_ptr<result_comple
 
 // ---- close ----
 
-void cluster_impl::start_close(std::unique_ptr<op_completion<error_code>> op) {
+void cluster_impl::start_close(op_ptr<error_code> op) {
     closing_.store(true);
     asio::post(control_executor(), [self = shared_from_this(), op = std::move(op)]() mutable {
         if (self->close_finished_) {
-            op->complete({});
+            complete(std::move(op), error_code{});
             return;
         }
         self->close_waiters_.push_back(std::move(op));
@@ -345,7 +354,7 @@ void cluster_impl::maybe_finish_close() {
     auto waiters = std::move(close_waiters_);
     close_waiters_.clear();
     for (auto& w : waiters)
-        w->complete({});
+        complete(std::move(w), error_code{});
     // The own io threads end once their last handlers ran.
     work_.clear();
 }

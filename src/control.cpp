@@ -54,7 +54,7 @@ host_endpoint parse_endpoint(const std::string& s, std::uint16_t default_port) {
 
 // ---- connect -------------------------------------------------------------------------
 
-void cluster_impl::start_connect(std::unique_ptr<op_completion<error_code>> op, diagnostics* diag) {
+void cluster_impl::start_connect(op_ptr<error_code> op, diagnostics* diag) {
     asio::dispatch(control_executor(),
                    [self = shared_from_this(), op = std::move(op), diag]() mutable {
                        self->connect_waiters_.emplace_back(std::move(op), diag);
@@ -81,7 +81,7 @@ void cluster_impl::finish_connect(std::error_code ec, std::string message) {
             diag->clear();
             if (ec) diag->message = message;
         }
-        op->complete(ec);
+        complete(std::move(op), ec);
     }
 }
 
@@ -309,12 +309,12 @@ asio::awaitable<std::error_code> cluster_impl::refresh_schema() {
     co_return std::error_code{};
 }
 
-void cluster_impl::start_refresh(std::unique_ptr<op_completion<error_code>> op) {
+void cluster_impl::start_refresh(op_ptr<error_code> op) {
     asio::co_spawn(
         control_executor(),
         [self = shared_from_this(), op = std::move(op)]() mutable -> asio::awaitable<void> {
             auto ec = co_await self->refresh_schema();
-            op->complete(ec);
+            complete(std::move(op), ec);
         },
         asio::detached);
 }

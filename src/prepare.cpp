@@ -22,22 +22,21 @@ constexpr std::chrono::seconds prepare_elsewhere_timeout{2};
 }  // namespace
 
 struct cluster_impl::prepare_op {
-    std::unique_ptr<prepare_completion> op;
+    prepare_completion op;
     void complete(error_code ec, prepared_statement p) {
         if (!op) return;
-        auto o = std::move(op);
-        o->complete(ec, std::move(p));
+        detail::complete(std::move(op), ec, std::move(p));
     }
 };
 
-void cluster_impl::start_prepare(std::string query, std::unique_ptr<prepare_completion> op,
+void cluster_impl::start_prepare(std::string query, prepare_completion op,
                                  asio::cancellation_slot slot, std::string session_ks) {
     if (!connected_) {
-        op->complete(session_errc::not_connected, prepared_statement{});
+        complete(std::move(op), session_errc::not_connected, prepared_statement{});
         return;
     }
     if (closing_) {
-        op->complete(session_errc::closed, prepared_statement{});
+        complete(std::move(op), session_errc::closed, prepared_statement{});
         return;
     }
     auto holder = std::make_shared<prepare_op>();

@@ -1,6 +1,6 @@
 #include "cql/response.hpp"
 
-#include "cql/detail/thread_cache.hpp"
+#include "detail/thread_cache.hpp"
 
 namespace cql {
 

@@ -1,6 +1,6 @@
 #include "cql/result.hpp"
 
-#include "cql/detail/thread_cache.hpp"
+#include "detail/thread_cache.hpp"
 
 namespace cql {
 

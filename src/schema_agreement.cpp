@@ -13,7 +13,7 @@
 
 namespace cql {
 
-void cluster::start_check_agreement(std::unique_ptr<detail::op_completion<error_code, bool>> op) {
+void cluster::start_check_agreement(detail::op_ptr<error_code, bool> op) {
     impl_->start_check_agreement(std::move(op));
 }
 
@@ -96,16 +96,16 @@ asio::awaitable<bool> cluster_impl::wait_schema_agreement() {
     co_return false;
 }
 
-void cluster_impl::start_check_agreement(std::unique_ptr<op_completion<error_code, bool>> op) {
+void cluster_impl::start_check_agreement(op_ptr<error_code, bool> op) {
     if (!connected_) {
-        op->complete(session_errc::not_connected, false);
+        complete(std::move(op), session_errc::not_connected, false);
         return;
     }
     asio::co_spawn(
         control_executor(),
         [self = shared_from_this(), op = std::move(op)]() mutable -> asio::awaitable<void> {
             auto [ec, agreed] = co_await self->check_schema_agreement();
-            op->complete(ec, agreed);
+            complete(std::move(op), ec, agreed);
         },
         asio::detached);
 }

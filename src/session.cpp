@@ -5,6 +5,7 @@
 #include "cql/protocol/murmur3.hpp"
 #include "cql/session.hpp"
 #include "detail/cluster_impl.hpp"
+#include "detail/direct_completion.hpp"
 #include "detail/shard.hpp"
 #include "detail/statement_kind.hpp"
 
@@ -24,11 +25,11 @@ detail::request_handle session::make_request(const bound_statement& s, diagnosti
 detail::request_handle session::make_request(const batch& b, diagnostics* d) const {
     return impl_->make_request(b, d, bound_keyspace_);
 }
-void session::start(detail::request_handle r, std::unique_ptr<detail::result_completion> op,
+void session::start(detail::request_handle r, detail::result_completion op,
                     boost::asio::cancellation_slot slot) const {
     impl_->start_request(std::move(r), std::move(op), slot);
 }
-void session::start_prepare(std::string query, std::unique_ptr<detail::prepare_completion> op,
+void session::start_prepare(std::string query, detail::prepare_completion op,
                             boost::asio::cancellation_slot slot) const {
     impl_->start_prepare(std::move(query), std::move(op), slot, bound_keyspace_);
 }
@@ -55,16 +56,16 @@ bool applied(const result& r) {
 // ---- pages ----
 
 namespace {
-struct page_step final : detail::result_completion {
+struct page_step final : detail::direct_completion<error_code, result> {
     page_stream* stream = nullptr;
     std::function<void(error_code, const result&)> on_page;
-    std::unique_ptr<detail::page_completion> op;
-    void complete(error_code ec, result r) override {
+    detail::page_completion op;
+    void done(error_code ec, result r) override {
         on_page(ec, r);
         if (ec)
-            op->complete(ec, std::nullopt);
+            detail::complete(std::move(op), ec, std::nullopt);
         else
-            op->complete(ec, std::optional<result>(std::move(r)));
+            detail::complete(std::move(op), ec, std::optional<result>(std::move(r)));
     }
 };
 }  // namespace
@@ -111,40 +112,38 @@ void page_stream::on_page(error_code ec, const result& r) {
     }
 }
 
-void page_stream::start_next(std::unique_ptr<detail::page_completion> op,
-                             boost::asio::cancellation_slot slot) {
+void page_stream::start_next(detail::page_completion op, boost::asio::cancellation_slot slot) {
     if (done_) {
-        op->complete(error_code{}, std::nullopt);
+        detail::complete(std::move(op), error_code{}, std::nullopt);
         return;
     }
     auto req = std::visit([&](const auto& s) { return session_->make_request(s, nullptr); }, st_);
-    auto step = std::make_unique<page_step>();
+    auto* step = new page_step;
     step->stream = this;
     step->on_page = [this](error_code ec, const result& r) { on_page(ec, r); };
     step->op = std::move(op);
-    session_->start(std::move(req), std::move(step), slot);
+    session_->start(std::move(req), detail::result_completion(step), slot);
 }
 
-void page_stream::start_next_row(std::unique_ptr<detail::row_completion> op,
-                                 boost::asio::cancellation_slot slot) {
+void page_stream::start_next_row(detail::row_completion op, boost::asio::cancellation_slot slot) {
     if (current_ && row_ != current_->end()) {
         row_view row = *row_;
         ++row_;
-        op->complete(error_code{}, row);
+        detail::complete(std::move(op), error_code{}, row);
         return;
     }
     current_.reset();
     if (done_) {
-        op->complete(error_code{}, std::nullopt);
+        detail::complete(std::move(op), error_code{}, std::nullopt);
         return;
     }
     // Fetch the next page, then read its first row (empty pages are skipped).
-    struct next_page final : detail::page_completion {
+    struct next_page final : detail::direct_completion<error_code, std::optional<result>> {
         page_stream* self = nullptr;
-        std::unique_ptr<detail::row_completion> op;
-        void complete(error_code ec, std::optional<result> r) override {
+        detail::row_completion op;
+        void done(error_code ec, std::optional<result> r) override {
             if (ec || !r) {
-                op->complete(ec, std::nullopt);
+                detail::complete(std::move(op), ec, std::nullopt);
                 return;
             }
             self->current_ = std::move(r);
@@ -152,10 +151,10 @@ void page_stream::start_next_row(std::unique_ptr<detail::row_completion> op,
             self->start_next_row(std::move(op));
         }
     };
-    auto step = std::make_unique<next_page>();
+    auto* step = new next_page;
     step->self = this;
     step->op = std::move(op);
-    start_next(std::move(step), slot);
+    start_next(detail::page_completion(step), slot);
 }
 
 }  // namespace cql

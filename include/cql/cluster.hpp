@@ -22,9 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -242,15 +240,13 @@ class cluster {
     }
 
   private:
-    void start_check_agreement(std::unique_ptr<detail::op_completion<error_code, bool>> op);
-    void start_connect(std::unique_ptr<detail::op_completion<error_code>> op, diagnostics* diag);
-    void start_close(std::unique_ptr<detail::op_completion<error_code>> op);
-    void start_refresh(std::unique_ptr<detail::op_completion<error_code>> op);
+    void start_check_agreement(detail::op_ptr<error_code, bool> op);
+    void start_connect(detail::op_ptr<error_code> op, diagnostics* diag);
+    void start_close(detail::op_ptr<error_code> op);
+    void start_refresh(detail::op_ptr<error_code> op);
 
     std::shared_ptr<detail::cluster_impl> impl_;
     cql::session session_;
-    std::mutex sessions_mutex_;
-    std::map<std::string, std::unique_ptr<cql::session>, std::less<>> sessions_;
 };
 
 }  // namespace cql

@@ -30,7 +30,6 @@
 
 #include <boost/asio/async_result.hpp>
 
-#include "cql/detail/cancellation.hpp"
 #include "cql/detail/op_completion.hpp"
 #include "cql/error.hpp"
 #include "cql/prepared.hpp"
@@ -42,8 +41,8 @@ namespace cql {
 class session;
 
 namespace detail {
-using page_completion = op_completion<error_code, std::optional<result>>;
-using row_completion = op_completion<error_code, std::optional<row_view>>;
+using page_completion = op_ptr<error_code, std::optional<result>>;
+using row_completion = op_ptr<error_code, std::optional<row_view>>;
 }  // namespace detail
 
 /// The pages of one statement, fetched one at a time when asked; made by session::pages().
@@ -66,10 +65,9 @@ class page_stream {
     auto async_next(Token&& tok) {
         return boost::asio::async_initiate<Token, void(error_code, std::optional<result>)>(
             [this](auto handler) {
-                boost::asio::cancellation_slot slot;
-                auto h = detail::with_cancellation_slot(std::move(handler), executor(), slot);
+                auto slot = boost::asio::get_associated_cancellation_slot(handler);
                 start_next(detail::make_op_completion<error_code, std::optional<result>>(
-                               std::move(h), executor()),
+                               std::move(handler), executor()),
                            slot);
             },
             tok);
@@ -84,10 +82,9 @@ class page_stream {
     auto async_next_row(Token&& tok) {
         return boost::asio::async_initiate<Token, void(error_code, std::optional<row_view>)>(
             [this](auto handler) {
-                boost::asio::cancellation_slot slot;
-                auto h = detail::with_cancellation_slot(std::move(handler), executor(), slot);
+                auto slot = boost::asio::get_associated_cancellation_slot(handler);
                 start_next_row(detail::make_op_completion<error_code, std::optional<row_view>>(
-                                   std::move(h), executor()),
+                                   std::move(handler), executor()),
                                slot);
             },
             tok);
@@ -104,11 +101,9 @@ class page_stream {
 
   private:
     boost::asio::any_io_executor executor() const;
-    void start_next(std::unique_ptr<detail::page_completion> op,
-                    boost::asio::cancellation_slot slot = {});
+    void start_next(detail::page_completion op, boost::asio::cancellation_slot slot = {});
     void on_page(error_code ec, const result& r);
-    void start_next_row(std::unique_ptr<detail::row_completion> op,
-                        boost::asio::cancellation_slot slot = {});
+    void start_next_row(detail::row_completion op, boost::asio::cancellation_slot slot = {});
 
     const session* session_;
     std::variant<statement, bound_statement> st_;

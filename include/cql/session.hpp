@@ -29,7 +29,6 @@
 
 #include "cql/batch.hpp"
 #include "cql/cluster_errc.hpp"
-#include "cql/detail/cancellation.hpp"
 #include "cql/detail/op_completion.hpp"
 #include "cql/error.hpp"
 #include "cql/prepared.hpp"
@@ -46,8 +45,8 @@ struct request_deleter {
     void operator()(request* r) const noexcept;
 };
 using request_handle = std::unique_ptr<request, request_deleter>;
-using result_completion = op_completion<error_code, result>;
-using prepare_completion = op_completion<error_code, prepared_statement>;
+using result_completion = op_ptr<error_code, result>;
+using prepare_completion = op_ptr<error_code, prepared_statement>;
 }  // namespace detail
 
 class page_stream;
@@ -169,11 +168,10 @@ class session {
     auto async_prepare(std::string query, Token&& tok) {
         return boost::asio::async_initiate<Token, void(error_code, prepared_statement)>(
             [this](auto handler, std::string q) {
-                boost::asio::cancellation_slot slot;
-                auto h = detail::with_cancellation_slot(std::move(handler), get_executor(), slot);
+                auto slot = boost::asio::get_associated_cancellation_slot(handler);
                 start_prepare(std::move(q),
                               detail::make_op_completion<error_code, prepared_statement>(
-                                  std::move(h), get_executor()),
+                                  std::move(handler), get_executor()),
                               slot);
             },
             tok, std::move(query));
@@ -195,7 +193,7 @@ class session {
     detail::request_handle make_request(const statement& s, diagnostics* d) const;
     detail::request_handle make_request(const bound_statement& s, diagnostics* d) const;
     detail::request_handle make_request(const batch& b, diagnostics* d) const;
-    void start(detail::request_handle r, std::unique_ptr<detail::result_completion> op,
+    void start(detail::request_handle r, detail::result_completion op,
                boost::asio::cancellation_slot slot = {}) const;
     /// \endcond
 
@@ -204,15 +202,15 @@ class session {
     auto launch(detail::request_handle r, Token&& tok) {
         return boost::asio::async_initiate<Token, void(error_code, result)>(
             [this](auto handler, detail::request_handle req) {
-                boost::asio::cancellation_slot slot;
-                auto h = detail::with_cancellation_slot(std::move(handler), get_executor(), slot);
+                auto slot = boost::asio::get_associated_cancellation_slot(handler);
                 start(std::move(req),
-                      detail::make_op_completion<error_code, result>(std::move(h), get_executor()),
+                      detail::make_op_completion<error_code, result>(std::move(handler),
+                                                                     get_executor()),
                       slot);
             },
             tok, std::move(r));
     }
-    void start_prepare(std::string query, std::unique_ptr<detail::prepare_completion> op,
+    void start_prepare(std::string query, detail::prepare_completion op,
                        boost::asio::cancellation_slot slot) const;
 
     std::shared_ptr<detail::cluster_impl> impl_;

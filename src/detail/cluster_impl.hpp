@@ -44,15 +44,14 @@ class cluster_impl : public std::enable_shared_from_this<cluster_impl> {
     ~cluster_impl();
 
     // ---- public entry points (any thread) ----
-    void start_connect(std::unique_ptr<op_completion<error_code>> op, diagnostics* diag);
-    void start_close(std::unique_ptr<op_completion<error_code>> op);
-    void start_refresh(std::unique_ptr<op_completion<error_code>> op);
-    void start_check_agreement(std::unique_ptr<op_completion<error_code, bool>> op);
+    void start_connect(op_ptr<error_code> op, diagnostics* diag);
+    void start_close(op_ptr<error_code> op);
+    void start_refresh(op_ptr<error_code> op);
+    void start_check_agreement(op_ptr<error_code, bool> op);
     // Runs a request made by make_request (completing r->op).
-    void start_request(request_handle r, std::unique_ptr<result_completion> op,
-                       asio::cancellation_slot slot = {});
-    void start_prepare(std::string query, std::unique_ptr<prepare_completion> op,
-                       asio::cancellation_slot slot = {}, std::string session_ks = {});
+    void start_request(request_handle r, result_completion op, asio::cancellation_slot slot = {});
+    void start_prepare(std::string query, prepare_completion op, asio::cancellation_slot slot = {},
+                       std::string session_ks = {});
     // Close from the destructor of cql::cluster: no completion, joins own threads.
     void shutdown();
 
@@ -63,6 +62,8 @@ class cluster_impl : public std::enable_shared_from_this<cluster_impl> {
     request_handle make_request(const batch& b, diagnostics* d, const std::string& session_ks);
 
     asio::any_io_executor user_executor() const noexcept { return user_ex_; }
+    // The session bound to `keyspace` (made on first use; lives as long as the cluster).
+    cql::session& bound_session(std::string_view keyspace);
     const cluster_config& config() const noexcept { return cfg_; }
     protocol::protocol_version version() const noexcept { return version_.load(); }
     std::vector<host_ptr> hosts() const;
@@ -180,9 +181,8 @@ class cluster_impl : public std::enable_shared_from_this<cluster_impl> {
     std::size_t pools_pending_ = 0;  // first reports awaited by the connect
     std::optional<asio::steady_timer> pools_ready_;
     std::set<asio::steady_timer*> sleepers_;
-    std::vector<std::unique_ptr<op_completion<error_code>>> close_waiters_;
-    std::vector<std::pair<std::unique_ptr<op_completion<error_code>>, diagnostics*>>
-        connect_waiters_;
+    std::vector<op_ptr<error_code>> close_waiters_;
+    std::vector<std::pair<op_ptr<error_code>, diagnostics*>> connect_waiters_;
     bool connect_running_ = false;
     bool closed_ = false;
     bool close_finished_ = false;
@@ -201,6 +201,9 @@ class cluster_impl : public std::enable_shared_from_this<cluster_impl> {
     std::atomic<bool> has_keyspace_{false};
     std::string control_host_;
     diagnostics last_error_;
+
+    std::mutex sessions_mutex_;
+    std::map<std::string, std::unique_ptr<cql::session>, std::less<>> sessions_;
 
     // The user's logger is never called once the close completed.
     mutable std::mutex log_mutex_;

@@ -159,7 +159,7 @@ class request final : public timer_entry {
     request& operator=(const request&) = delete;
 
     request_spec spec;
-    std::unique_ptr<result_completion> op;
+    result_completion op;
     std::shared_ptr<cancel_link> link;  // set when the user's handler has a cancellation slot
 
     // On the shard: plans, schedules and sends the first attempt.

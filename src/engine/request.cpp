@@ -586,12 +586,11 @@ void request::finish(std::error_code ec, result r, diagnostics diag) {
         link.reset();
     }
     ++generation_;
-    auto o = std::move(op);
-    if (!o) return;
+    if (!op) return;
     if (ec == std::errc::operation_canceled)  // (as Asio's own operations report it)
-        o->complete(error_code(boost::asio::error::operation_aborted), std::move(r));
+        complete(std::move(op), error_code(boost::asio::error::operation_aborted), std::move(r));
     else
-        o->complete(ec, std::move(r));
+        complete(std::move(op), ec, std::move(r));
 }
 
 }  // namespace cql::detail

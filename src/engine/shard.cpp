@@ -5,8 +5,8 @@
 #include <boost/asio/post.hpp>
 
 #include "cql/cluster.hpp"
-#include "cql/detail/recycled_allocator.hpp"
-#include "cql/detail/thread_cache.hpp"
+#include "detail/recycled_allocator.hpp"
+#include "detail/thread_cache.hpp"
 #include "detail/cluster_impl.hpp"
 
 namespace cql::detail {

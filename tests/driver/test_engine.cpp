@@ -16,6 +16,7 @@
 #include "cql/cluster.hpp"
 #include "cql/protocol/requests.hpp"
 #include "cql/protocol/responses.hpp"
+#include "detail/direct_completion.hpp"
 #include "detail/engine.hpp"
 
 namespace {
@@ -177,10 +178,10 @@ struct outcome {
     cql::error_code ec;
     result r;
 };
-struct capture final : result_completion {
+struct capture final : direct_completion<cql::error_code, result> {
     outcome* out;
     explicit capture(outcome* o) : out(o) {}
-    void complete(cql::error_code ec, result r) override {
+    void done(cql::error_code ec, result r) override {
         REQUIRE_FALSE(out->done);  // once
         out->done = true;
         out->ec = ec;
@@ -281,7 +282,7 @@ struct fixture {
         r.spec.diag = &diag;
         statement st(std::move(q));
         REQUIRE_FALSE(st.encode_query_frame(r.spec.frame, p::protocol_version::v4));
-        r.op = std::make_unique<capture>(&out);
+        r.op = result_completion(new capture(&out));
         r.start(shard);
         return r;
     }
@@ -448,7 +449,7 @@ TEST_CASE("engine: a busy pool queues the request until a connection frees") {
     second.spec.timeout = 1000ms;
     statement("SELECT 2").encode_query_frame(second.spec.frame, p::protocol_version::v4);
     outcome out2;
-    second.op = std::make_unique<capture>(&out2);
+    second.op = result_completion(new capture(&out2));
     second.start(f.shard);
     CHECK(f.pool(0).waiters.size() == 1);
     CHECK(f.chan(0).sends() == 1);
@@ -471,7 +472,7 @@ TEST_CASE("engine: a request whose deadline passed in the queue is never sent") 
     second.spec.timeout = 100ms;
     statement("SELECT 2").encode_query_frame(second.spec.frame, p::protocol_version::v4);
     outcome out2;
-    second.op = std::make_unique<capture>(&out2);
+    second.op = result_completion(new capture(&out2));
     second.start(f.shard);
     REQUIRE(f.pool(0).waiters.size() == 1);
     SECTION("its timer runs first: it leaves the queue") {
@@ -537,7 +538,7 @@ TEST_CASE("engine: a connection on another keyspace gets a USE first") {
     r.spec.timeout = 1000ms;
     r.spec.use_keyspace = "app";
     statement("SELECT * FROM t").encode_query_frame(r.spec.frame, p::protocol_version::v4);
-    r.op = std::make_unique<capture>(&f.out);
+    r.op = result_completion(new capture(&f.out));
     r.start(f.shard);
     REQUIRE(f.chan(0).sends() == 1);
     CHECK(f.chan(0).log.at(0).query == "USE app");
@@ -564,7 +565,7 @@ TEST_CASE("engine: UNPREPARED: re-prepared on that connection, then executed aga
     p::execute_request e;
     e.id = info->id;
     p::encode_request_frame(r.spec.frame, p::protocol_version::v4, 0, e);
-    r.op = std::make_unique<capture>(&f.out);
+    r.op = result_completion(new capture(&f.out));
     r.start(f.shard);
     p::error_response u;
     u.code = p::error_code::unprepared;

@@ -6,7 +6,7 @@
 #include <thread>
 #include <vector>
 
-#include "cql/detail/thread_cache.hpp"
+#include "detail/thread_cache.hpp"
 
 namespace {
 

@@ -8,9 +8,9 @@
 #include <new>
 #include <utility>
 
-#include "cql/detail/thread_cache.hpp"
+#include "detail/thread_cache.hpp"
 
-/// \cond internal
+
 namespace cql::detail {
 
 // Blocks of one size and alignment.
@@ -95,4 +95,4 @@ struct size_class_blocks {
 };
 
 }  // namespace cql::detail
-/// \endcond
+

@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-/// \cond internal
+
 namespace cql::detail {
 
 // Traits: `using item = ...;` (cheap to move) and `static void dispose(item&&) noexcept`
@@ -125,4 +125,4 @@ class thread_cache {
 };
 
 }  // namespace cql::detail
-/// \endcond
+
