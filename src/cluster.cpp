@@ -120,6 +120,10 @@ execution_profiles default_profiles(const cluster_config& cfg) {
     return execution_profiles(std::move(p));
 }
 
+// How long the destructor of a cluster with its own io threads waits for the close before it
+// stops them.
+constexpr std::chrono::seconds close_wait{10};
+
 // Which shard of which cluster the calling thread runs (the cluster's own io threads).
 struct thread_shard {
     const cluster_impl* owner = nullptr;
@@ -163,7 +167,7 @@ cluster_impl::cluster_impl(asio::any_io_executor ex, cluster_config cfg)
 }
 
 cluster_impl::~cluster_impl() {
-    work_.clear();
+    release_threads();
     for (auto& io : ios_)
         io->stop();
     for (auto& t : threads_) {
@@ -195,7 +199,14 @@ void cluster_impl::shutdown() {
     if (threads_.empty()) return;  // the user's executor finishes the close
     for (auto& t : threads_)
         if (t.get_id() == std::this_thread::get_id()) return;
-    fut.wait_for(std::chrono::seconds(10));
+    // The own threads end once the close completed and their last handlers ran: joined here,
+    // so that nothing of the cluster is released on them (it owns their io_contexts).
+    if (fut.wait_for(close_wait) != std::future_status::ready)
+        for (auto& io : ios_)
+            io->stop();
+    release_threads();
+    for (auto& t : threads_)
+        if (t.joinable()) t.join();
 }
 
 shard& cluster_impl::pick_shard() noexcept {
@@ -351,11 +362,16 @@ void cluster_impl::maybe_finish_close() {
     }
     control_.reset();
     control_channel_.reset();
+    // The own io threads end once their last handlers ran.
+    release_threads();
     auto waiters = std::move(close_waiters_);
     close_waiters_.clear();
     for (auto& w : waiters)
         complete(std::move(w), error_code{});
-    // The own io threads end once their last handlers ran.
+}
+
+void cluster_impl::release_threads() {
+    std::lock_guard lk(work_mutex_);
     work_.clear();
 }
 

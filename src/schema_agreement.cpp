@@ -46,12 +46,36 @@ bool unspecified(const protocol::inet_address& a) {
 }
 }  // namespace
 
-asio::awaitable<std::pair<std::error_code, bool>> cluster_impl::check_schema_agreement() {
+asio::awaitable<std::pair<std::error_code, result>> cluster_impl::host_query(const host_ptr& h,
+                                                                             std::string q) {
+    using out = std::pair<std::error_code, result>;
+    request_handle r(new_request());
+    auto& sp = r->spec;
+    sp.type = request_spec::kind::query;
+    sp.version = version_.load();
+    sp.profile = &profiles_.default_profile();
+    sp.only_host = h;
+    sp.idempotent = true;
+    sp.timeout = cfg_.request_timeout;
+    statement st(std::move(q));
+    if (auto ec = st.encode_query_frame(sp.frame, sp.version, protocol::consistency::one))
+        co_return out{ec, result{}};
+    co_return co_await run_on_control(std::move(r));
+}
+
+asio::awaitable<std::pair<std::error_code, bool>> cluster_impl::check_schema_agreement(
+    host_ptr via) {
     using out = std::pair<std::error_code, bool>;
-    auto [lec, local] = co_await control_query("SELECT * FROM system.local WHERE key='local'");
+    // Asked of the node that ran the DDL, which has the new version: a node that does not
+    // have it yet (also the control connection's) may still see every peer on the old one.
+    auto query = [&](std::string q) -> asio::awaitable<std::pair<std::error_code, result>> {
+        if (via && via->is_up()) co_return co_await host_query(via, std::move(q));
+        co_return co_await control_query(std::move(q));
+    };
+    auto [lec, local] = co_await query("SELECT * FROM system.local WHERE key='local'");
     if (lec) co_return out{lec, false};
-    auto [pec, peers] = co_await control_query(peers_v2_ ? "SELECT * FROM system.peers_v2"
-                                                         : "SELECT * FROM system.peers");
+    auto [pec, peers] =
+        co_await query(peers_v2_ ? "SELECT * FROM system.peers_v2" : "SELECT * FROM system.peers");
     if (pec) co_return out{pec, false};
     std::set<protocol::uuid_bytes> versions;
     for (row_view row : local) {
@@ -80,12 +104,12 @@ asio::awaitable<std::pair<std::error_code, bool>> cluster_impl::check_schema_agr
     co_return out{std::error_code{}, versions.size() <= 1};
 }
 
-asio::awaitable<bool> cluster_impl::wait_schema_agreement() {
+asio::awaitable<bool> cluster_impl::wait_schema_agreement(host_ptr via) {
     const auto max_wait = cfg_.max_schema_agreement_wait;
     if (max_wait.count() <= 0) co_return false;
     const auto deadline = clock::now() + max_wait;
     for (;;) {
-        auto [ec, agreed] = co_await check_schema_agreement();
+        auto [ec, agreed] = co_await check_schema_agreement(via);
         if (!ec && agreed) co_return true;
         if (closing_ || clock::now() + agreement_poll > deadline) break;
         if (!co_await control_sleep(agreement_poll)) break;
@@ -110,13 +134,14 @@ void cluster_impl::start_check_agreement(op_ptr<error_code, bool> op) {
         asio::detached);
 }
 
-void cluster_impl::settle_schema_change(shard& s, request& r) {
+void cluster_impl::settle_schema_change(shard& s, request& r, host_ptr coordinator) {
     // The request waits (on its shard, counted in flight) while the control executor waits
     // for agreement and re-reads the schema; then it completes on its shard.
     asio::co_spawn(
         control_executor(),
-        [self = shared_from_this(), sh = &s, rq = &r]() -> asio::awaitable<void> {
-            const bool agreed = co_await self->wait_schema_agreement();
+        [self = shared_from_this(), sh = &s, rq = &r,
+         via = std::move(coordinator)]() -> asio::awaitable<void> {
+            const bool agreed = co_await self->wait_schema_agreement(via);
             if (!self->closing_) {
                 auto sec = co_await self->refresh_schema();
                 if (sec && !self->closing_)

@@ -83,7 +83,7 @@ class cluster_impl : public std::enable_shared_from_this<cluster_impl> {
     // A pool (of shard `shard`) got its first connection, or has none (on that shard).
     void pool_health(std::size_t shard, const host_ptr& h, bool healthy, std::error_code ec,
                      const std::string& why);
-    void settle_schema_change(shard& s, request& r);
+    void settle_schema_change(shard& s, request& r, host_ptr coordinator);
     // A closed shard has no request left (on that shard).
     void shard_drained(shard& s);
 
@@ -113,9 +113,14 @@ class cluster_impl : public std::enable_shared_from_this<cluster_impl> {
     asio::awaitable<std::error_code> refresh_schema();
     asio::awaitable<void> reconnect_control();
     asio::awaitable<void> wait_for_pools();
-    // schema_agreement.cpp
-    asio::awaitable<std::pair<std::error_code, bool>> check_schema_agreement();
-    asio::awaitable<bool> wait_schema_agreement();
+    // schema_agreement.cpp: whether every up node reports one schema version, as `via`
+    // sees it (system.local and peers read on that host; null: the control connection).
+    asio::awaitable<std::pair<std::error_code, bool>> check_schema_agreement(
+        host_ptr via = nullptr);
+    asio::awaitable<bool> wait_schema_agreement(host_ptr via = nullptr);
+    // A query on one host (through the engine, that host alone).
+    asio::awaitable<std::pair<std::error_code, result>> host_query(const host_ptr& h,
+                                                                   std::string q);
     // Sleeps on the control executor; close() wakes every sleeper at once (false then).
     asio::awaitable<bool> control_sleep(std::chrono::milliseconds d);
     void on_event(std::shared_ptr<response> r);
@@ -148,10 +153,13 @@ class cluster_impl : public std::enable_shared_from_this<cluster_impl> {
 
     // close (control executor)
     void maybe_finish_close();
+    // Lets the own io threads end once they run out of work.
+    void release_threads();
 
     asio::any_io_executor user_ex_;
     cluster_config cfg_;
     std::vector<std::unique_ptr<asio::io_context>> ios_;
+    std::mutex work_mutex_;  // (the close and the destructor release work_ on other threads)
     std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work_;
     std::vector<std::thread> threads_;
     std::vector<std::unique_ptr<shard>> shards_;

@@ -113,9 +113,10 @@ class request_env {
     virtual std::vector<host_ptr> known_hosts() = 0;
     // A USE through a session without a bound keyspace changed the cluster's keyspace.
     virtual void keyspace_changed(const std::string& ks) = 0;
-    // The request got a SCHEMA_CHANGE result: the env waits for schema agreement, refreshes
-    // the metadata, then calls r.complete_schema_change(agreed) on this shard.
-    virtual void settle_schema_change(request& r) = 0;
+    // The request got a SCHEMA_CHANGE result from `coordinator`: the env waits for schema
+    // agreement (as the coordinator sees it), refreshes the metadata, then calls
+    // r.complete_schema_change(agreed) on this shard.
+    virtual void settle_schema_change(request& r, const host_ptr& coordinator) = 0;
     // The request completed (its handler was posted): the env may reuse it.
     virtual void done(request& r) = 0;
 

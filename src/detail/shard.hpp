@@ -59,7 +59,7 @@ class shard final : public request_env {
     void log(log_level l, std::string_view message) override;
     std::vector<host_ptr> known_hosts() override;
     void keyspace_changed(const std::string& ks) override;
-    void settle_schema_change(request& r) override;
+    void settle_schema_change(request& r, const host_ptr& coordinator) override;
     void done(request& r) override;
 
   private:

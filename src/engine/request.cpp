@@ -381,7 +381,7 @@ void request::on_main_answer(attempt& a, std::error_code ec, response&& r) {
                     o.st = attempt::state::over;
                 }
             env_->timers().cancel(*this);
-            env_->settle_schema_change(*this);
+            env_->settle_schema_change(*this, a.host);
             return;
         }
         finish({}, std::move(res), {});

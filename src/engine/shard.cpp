@@ -5,9 +5,9 @@
 #include <boost/asio/post.hpp>
 
 #include "cql/cluster.hpp"
+#include "detail/cluster_impl.hpp"
 #include "detail/recycled_allocator.hpp"
 #include "detail/thread_cache.hpp"
-#include "detail/cluster_impl.hpp"
 
 namespace cql::detail {
 
@@ -159,8 +159,8 @@ void shard::keyspace_changed(const std::string& ks) {
     cluster_.set_keyspace(ks);
 }
 
-void shard::settle_schema_change(request& r) {
-    cluster_.settle_schema_change(*this, r);
+void shard::settle_schema_change(request& r, const host_ptr& coordinator) {
+    cluster_.settle_schema_change(*this, r, coordinator);
 }
 
 }  // namespace cql::detail

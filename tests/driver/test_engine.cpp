@@ -153,7 +153,7 @@ class mock_shard final : public request_env {
     void log(log_level, std::string_view m) override { logs.emplace_back(m); }
     std::vector<host_ptr> known_hosts() override { return hosts; }
     void keyspace_changed(const std::string& ks) override { cluster_keyspace = ks; }
-    void settle_schema_change(request& r) override { settling = &r; }
+    void settle_schema_change(request& r, const host_ptr&) override { settling = &r; }
     void done(request&) override { ++done_count; }
 
     // Moves the clock and runs the timers that are due.
