@@ -334,6 +334,9 @@ void connection::handle_startup(std::int16_t stream, const proto::startup_reques
                                "Unknown compression algorithm: " + std::string(*c));
     }
     scratch_.clear();
+    // Like Cassandra, v3/v4 compress from the answer to STARTUP on (spec v4 section 5
+    // allows it; Cassandra 4.0 sends an LZ4 READY or AUTHENTICATE).
+    if (*version_ < proto::protocol_version::v5) v4_lz4_ = lz4;
     bool auth = !cluster_->cfg.users.empty();
     if (auth)
         proto::encode_response_frame(scratch_, *version_, stream,
@@ -342,14 +345,12 @@ void connection::handle_startup(std::int16_t stream, const proto::startup_reques
         proto::encode_response_frame(scratch_, *version_, stream, proto::ready_response{});
     emit(false);
     state_ = auth ? state::authenticating : state::ready;
-    // From here on: v3/v4 compress frame bodies, v5 wraps frames in segments.
+    // From here on v5 wraps frames in segments (the READY itself is a plain frame).
     if (*version_ >= proto::protocol_version::v5) {
         segmented_ = true;
         seg_compression_ =
             lz4 ? proto::compression_algorithm::lz4 : proto::compression_algorithm::none;
         segments_.emplace(seg_compression_);
-    } else {
-        v4_lz4_ = lz4;
     }
 }
 
