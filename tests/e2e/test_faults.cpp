@@ -182,20 +182,22 @@ TEST_CASE("UNPREPARED: re-prepared transparently") {
     });
 }
 
-// Against a real cluster: the coordinator recorded in the request's trace is the replica the
-// driver's token map names (meaningful with more than one node: the 3-node run of
-// tests/e2e/README.md).
-asio::awaitable<void> check_coordinators_by_tracing(cql::cluster& cluster, const std::string& ks) {
+// Against a real cluster: the coordinator recorded in the request's trace is a replica the
+// driver's token map names, the only one with `replication_factor` 1 (meaningful with more
+// than one node: `bash scripts/real-cassandra.sh --nodes 3`).
+asio::awaitable<void> check_coordinators_by_tracing(cql::cluster& cluster, const std::string& ks,
+                                                    std::size_t replication_factor) {
     auto& s = cluster.session();
     auto ins = co_await s.async_prepare("INSERT INTO " + ks + ".kv (k, c, v) VALUES (?, ?, ?)",
                                         use_awaitable);
+    co_await cluster.async_refresh_schema(use_awaitable);
     auto tm = cluster.token_map();
     REQUIRE(tm);
     asio::steady_timer pause(co_await asio::this_coro::executor);
     for (int k = 0; k < 12; ++k) {
         p::byte_buffer key{0, 0, 0, static_cast<std::uint8_t>(k)};
         auto replicas = tm->replicas(ks, key);
-        REQUIRE(replicas.size() == 1);
+        REQUIRE(replicas.size() == replication_factor);
         auto r = co_await s.async_execute(ins.bind(k, 0, "r").tracing(true), use_awaitable);
         REQUIRE(r.tracing_id());
         // Trace sessions are written asynchronously: poll, bounded.
@@ -213,7 +215,9 @@ asio::awaitable<void> check_coordinators_by_tracing(cql::cluster& cluster, const
             if (!coordinator) co_await pause.async_wait(use_awaitable);
         }
         REQUIRE(coordinator);
-        CHECK(coordinator->address == replicas[0]->endpoint().address);
+        CHECK(std::any_of(replicas.begin(), replicas.end(), [&](const auto& h) {
+            return h->endpoint().address == coordinator->address;
+        }));
     }
 }
 
@@ -225,7 +229,22 @@ TEST_CASE("token-aware routing sends a bound statement to its replica") {
             co_await cluster.async_connect(use_awaitable);
             auto ks = ks_name("route");
             co_await create_schema(cluster.session(), ks);
-            co_await check_coordinators_by_tracing(cluster, ks);
+            co_await check_coordinators_by_tracing(cluster, ks, 1);
+            // NetworkTopologyStrategy in the local datacenter, up to 3 replicas.
+            const auto hosts = cluster.hosts();
+            std::string dc = tc.config().local_datacenter;
+            if (dc.empty()) dc = hosts.front()->datacenter();
+            const auto in_dc = static_cast<std::size_t>(std::count_if(
+                hosts.begin(), hosts.end(), [&](const auto& h) { return h->datacenter() == dc; }));
+            const auto rf = std::min<std::size_t>(3, in_dc);
+            const auto nts = ks_name("route_nts");
+            co_await cluster.session().async_execute(
+                cql::statement("CREATE KEYSPACE " + nts +
+                               " WITH replication = {'class': 'NetworkTopologyStrategy', '" + dc +
+                               "': " + std::to_string(rf) + "}"),
+                use_awaitable);
+            co_await create_schema(cluster.session(), nts);
+            co_await check_coordinators_by_tracing(cluster, nts, rf);
             co_await cluster.async_close(use_awaitable);
         });
         return;
