@@ -20,7 +20,8 @@
 #
 # Without ../shared/cassandra-4.0 it prints one line saying so and exits 0. The nodes serve
 # plain CQL and TLS on the same port (client_encryption_options.optional, a certificate made
-# here for their addresses). Exit status 1 when anything failed.
+# here for their addresses), and fail reads over 100 tombstones (the differential test's read
+# failure). Exit status 1 when anything failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -80,8 +81,10 @@ openssl pkcs12 -export -in "$tls/ca.pem" -inkey "$tls/key.pem" -name node \
 echo "== real Cassandra: $nodes node(s) from $address:$port (work directory $workdir)"
 encryption="{enabled: true, optional: true, keystore: $tls/keystore.p12"
 encryption+=", keystore_password: cassandra, store_type: PKCS12}"
+# A low tombstone_failure_threshold lets the differential test provoke a read failure.
 "$cluster" start "$workdir/cluster" --nodes "$nodes" --base-address "$address" --port "$port" \
-  --jmx-port "$jmx_port" --set "client_encryption_options: $encryption"
+  --jmx-port "$jmx_port" --set "client_encryption_options: $encryption" \
+  --set "tombstone_failure_threshold: 100"
 
 export CQL_CONTACT_POINTS=$address CQL_PORT=$port CQL_LOCAL_DC=datacenter1
 export CQL_TLS_CA=$tls/ca.pem
