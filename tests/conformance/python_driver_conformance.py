@@ -151,10 +151,12 @@ def make_cluster(target, version, password=None, compression=False):
 
 
 def server_addresses(session):
-    """The nodes the server itself lists (a real cluster's expected hosts)."""
-    local = [r.rpc_address for r in session.execute("SELECT rpc_address FROM system.local")]
-    peers = [r.rpc_address for r in session.execute("SELECT rpc_address FROM system.peers")]
-    return sorted(str(a) for a in local + peers)
+    """The nodes the server itself lists (a real cluster's expected hosts), both tables read
+    from one node."""
+    local = session.execute("SELECT rpc_address FROM system.local")
+    node = local.response_future.coordinator_host  # its pool is open: it just answered
+    peers = session.execute("SELECT rpc_address FROM system.peers", host=node)
+    return sorted(str(r.rpc_address) for r in list(local) + list(peers))
 
 
 def scenario(target, version, compression=False):

@@ -3,7 +3,9 @@
 #include <chrono>
 #include <future>
 #include <optional>
+#include <set>
 #include <stdexcept>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -41,7 +43,6 @@ class runner {
         cfg.version = v;
         cfg.heartbeat_interval = 0ms;
         cfg.request_timeout = 20000ms;
-        t_.node_address = host;
         conn_ = cql::detail::connection::create(io_.io.get_executor(), cfg);
         auto connected = conn_->async_connect(asio::use_future);
         if (connected.wait_for(30s) != std::future_status::ready)
@@ -70,7 +71,11 @@ class runner {
 
     cql::response query(const std::string& step, const std::string& cql,
                         p::query_parameters params = {}) {
-        return send(step, p::query_request{cql, with_defaults(params)});
+        auto r = send(step, p::query_request{cql, with_defaults(params)});
+        p::response m;
+        if (!r.decode(m) && std::holds_alternative<p::schema_change_result>(m))
+            wait_schema_agreement();
+        return r;
     }
     cql::response query_quiet(const std::string& cql) {
         return send_quiet(p::query_request{cql, with_defaults({})});
@@ -84,6 +89,26 @@ class runner {
     p::protocol_version version() const { return version_; }
 
   private:
+    // Until the node and its peers agree on the schema (several nodes: the next statement
+    // may be run by a replica that has not seen the DDL yet), at most 30 s.
+    void wait_schema_agreement() {
+        for (int attempt = 0; attempt < 300; ++attempt) {
+            std::set<std::string> versions;
+            for (const char* q : {"SELECT schema_version FROM system.local",
+                                  "SELECT schema_version FROM system.peers"}) {
+                auto r = query_quiet(q);
+                p::response m;
+                if (r.decode(m) || !std::holds_alternative<p::rows_result>(m)) return;
+                for (auto row : std::get<p::rows_result>(m).rows())
+                    for (auto v : row)
+                        versions.emplace(v.data.begin(), v.data.end());
+            }
+            if (versions.size() <= 1) return;
+            std::this_thread::sleep_for(100ms);
+        }
+        throw std::runtime_error("no schema agreement within 30 s");
+    }
+
     static p::query_parameters with_defaults(p::query_parameters params) {
         params.consistency_level = p::consistency::one;
         return params;

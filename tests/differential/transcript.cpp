@@ -1,5 +1,6 @@
 #include "transcript.hpp"
 
+#include <cctype>
 #include <cstdio>
 #include <sstream>
 #include <variant>
@@ -85,13 +86,25 @@ void add_error(transcript& t, const std::string& step, const p::error_response& 
 
 }  // namespace
 
+namespace {
+
+// "/127.0.0.21:7000" (a replica in a message) -> "/<node>:7000": the servers' addresses differ.
+std::string without_addresses(std::string v) {
+    for (std::size_t at = v.find('/'); at != std::string::npos; at = v.find('/', at + 1)) {
+        auto end = at + 1;
+        while (end < v.size() &&
+               (std::isdigit(static_cast<unsigned char>(v[end])) || v[end] == '.'))
+            ++end;
+        if (end > at + 1 && end < v.size() && v[end] == ':')
+            v.replace(at + 1, end - at - 1, "<node>");
+    }
+    return v;
+}
+
+}  // namespace
+
 void transcript::note(const std::string& step, const std::string& field, const std::string& value) {
-    std::string v = value;
-    if (!node_address.empty())
-        for (auto at = v.find("/" + node_address + ":"); at != std::string::npos;
-             at = v.find("/" + node_address + ":", at))
-            v.replace(at + 1, node_address.size(), "<node>");
-    lines.push_back(step + " " + field + ": " + v);
+    lines.push_back(step + " " + field + ": " + without_addresses(value));
 }
 
 void transcript::add(const std::string& step, const cql::response& r) {

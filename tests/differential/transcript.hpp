@@ -13,8 +13,6 @@ namespace differential {
 struct transcript {
     std::vector<std::string> lines;
     std::vector<std::string> skipped;  // steps a server could not run, each with the reason
-    // The server's address: in messages it becomes "<node>" (the servers' addresses differ).
-    std::string node_address;
 
     // Every field of a response (an ERROR too): kind, flags, metadata, rows, warnings.
     void add(const std::string& step, const cql::response& r);
