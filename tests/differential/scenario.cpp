@@ -77,6 +77,16 @@ class runner {
             wait_schema_agreement();
         return r;
     }
+    cql::response batch(const std::string& step, p::batch_type type,
+                        const std::vector<std::string>& texts) {
+        std::vector<p::batch_statement> statements;
+        for (const auto& q : texts)
+            statements.push_back(p::batch_statement::simple(q));
+        p::batch_request b;
+        b.type = type;
+        b.statements = statements;
+        return send(step, b);
+    }
     cql::response query_quiet(const std::string& cql) {
         return send_quiet(p::query_request{cql, with_defaults({})});
     }
@@ -287,16 +297,11 @@ void lwt(runner& r, const std::string& ks) {
 
 void batches(runner& r, const std::string& ks) {
     const std::string t = ks + ".wide";
-    std::vector<std::string> texts;
+    std::vector<std::string> logged;
     for (int c = 0; c < 3; ++c)
-        texts.push_back("INSERT INTO " + t + " (p, c, v) VALUES (20, " + std::to_string(c) +
-                        ", 'batched')");
-    std::vector<p::batch_statement> statements;
-    for (const auto& q : texts)
-        statements.push_back(p::batch_statement::simple(q));
-    p::batch_request logged;
-    logged.statements = statements;
-    r.send("batch_logged", logged);
+        logged.push_back("INSERT INTO " + t + " (p, c, v) VALUES (20, " + std::to_string(c) +
+                         ", 'batched')");
+    r.batch("batch_logged", p::batch_type::logged, logged);
     r.query("batch_logged_rows", "SELECT c, v FROM " + t + " WHERE p = 20");
 
     // Many partitions in an unlogged batch: a warning.
@@ -304,34 +309,20 @@ void batches(runner& r, const std::string& ks) {
     for (int p = 100; p < 112; ++p)
         spread.push_back("INSERT INTO " + t + " (p, c, v) VALUES (" + std::to_string(p) +
                          ", 0, 'x')");
-    std::vector<p::batch_statement> spread_statements;
-    for (const auto& q : spread)
-        spread_statements.push_back(p::batch_statement::simple(q));
-    p::batch_request unlogged;
-    unlogged.type = p::batch_type::unlogged;
-    unlogged.statements = spread_statements;
-    r.send("batch_unlogged_12_partitions", unlogged);
+    r.batch("batch_unlogged_12_partitions", p::batch_type::unlogged, spread);
 
-    const std::string inc = "UPDATE " + ks + ".counters SET n = n + 5 WHERE k = 1";
-    const std::string dec = "UPDATE " + ks + ".counters SET n = n - 2 WHERE k = 1";
-    const p::batch_statement counter_statements[] = {p::batch_statement::simple(inc),
-                                                     p::batch_statement::simple(dec)};
-    p::batch_request counter;
-    counter.type = p::batch_type::counter;
-    counter.statements = counter_statements;
-    r.send("batch_counter", counter);
+    r.batch("batch_counter", p::batch_type::counter,
+            {"UPDATE " + ks + ".counters SET n = n + 5 WHERE k = 1",
+             "UPDATE " + ks + ".counters SET n = n - 2 WHERE k = 1"});
     r.query("counter_update", "UPDATE " + ks + ".counters SET n = n + 10 WHERE k = 2");
     r.query("counter_rows", "SELECT k, n FROM " + ks + ".counters WHERE k IN (1, 2)");
     r.query("counter_insert_refused", "INSERT INTO " + ks + ".counters (k, n) VALUES (3, 1)");
 
-    const std::string c1 = "INSERT INTO " + t + " (p, c, v) VALUES (30, 1, 'one') IF NOT EXISTS";
-    const std::string c2 = "INSERT INTO " + t + " (p, c, v) VALUES (30, 2, 'two') IF NOT EXISTS";
-    const p::batch_statement conditional_statements[] = {p::batch_statement::simple(c1),
-                                                         p::batch_statement::simple(c2)};
-    p::batch_request conditional;
-    conditional.statements = conditional_statements;
-    r.send("batch_conditional_applied", conditional);
-    r.send("batch_conditional_not_applied", conditional);
+    const std::vector<std::string> conditional = {
+        "INSERT INTO " + t + " (p, c, v) VALUES (30, 1, 'one') IF NOT EXISTS",
+        "INSERT INTO " + t + " (p, c, v) VALUES (30, 2, 'two') IF NOT EXISTS"};
+    r.batch("batch_conditional_applied", p::batch_type::logged, conditional);
+    r.batch("batch_conditional_not_applied", p::batch_type::logged, conditional);
 }
 
 void warnings_and_errors(runner& r, const std::string& ks) {
