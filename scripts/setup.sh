@@ -11,6 +11,10 @@ packages=(
   python3-cassandra python3-lz4 openssl
   python3-yaml docker-compose
 )
+# The real-server stage of scripts/test.sh runs ../shared/cassandra-4.0 on Java 17+.
+if [ -d "$(dirname "$0")/../../shared/cassandra-4.0" ] && ! command -v java >/dev/null; then
+  packages+=(openjdk-17-jre-headless)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,17 +1,44 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds everything with -Werror, and runs the whole test suite:
-# once optimised, once under AddressSanitizer + UndefinedBehaviorSanitizer (that preset builds
-# with -O1 -g1: the sanitizers' checks stay, and it compiles ~40% faster than -O2 -g).
+# Installs what is missing, builds everything with -Werror, and runs the whole test suite, in
+# stages:
+#   setup         Debian packages (scripts/setup.sh)
+#   release       optimised build, every test (ctest against cqlsim)
+#   real server   against real Apache Cassandra 4.0.13 from ../shared/cassandra-4.0, with the
+#                 release build (scripts/real-cassandra.sh; skipped, saying so, without it)
+#   asan          AddressSanitizer + UndefinedBehaviorSanitizer build (-O1 -g1: the checks
+#                 stay and it compiles ~40% faster than -O2 -g), every test
+# CQL_REAL_CASSANDRA_OPTIONS passes options to scripts/real-cassandra.sh (e.g. another
+# --address/--jmx-port on a machine where other clusters run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/setup.sh
 jobs=$(nproc)
 
-for preset in release asan; do
-  echo "== $preset: configure and build"
+stage() {
+  echo "== $* ($(date +%T))"
+}
+
+stage_setup() {
+  stage "setup"
+  bash scripts/setup.sh
+}
+
+stage_preset() {
+  local preset=$1
+  stage "$preset: configure and build"
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset" -j "$jobs"
-  echo "== $preset: test"
+  stage "$preset: test"
   ctest --preset "$preset" -j "$jobs"
-done
+}
+
+stage_real_server() {
+  stage "real server"
+  # shellcheck disable=SC2086 # the options are split into words on purpose
+  bash scripts/real-cassandra.sh --build build/release ${CQL_REAL_CASSANDRA_OPTIONS:-}
+}
+
+stage_setup
+stage_preset release
+stage_real_server
+stage_preset asan

@@ -4,17 +4,24 @@
 Usage: python_driver_conformance.py PATH/TO/cqlsim
 
 Starts cqlsim on 127.0.0.1, 127.0.0.2 and 127.0.0.3 (one port, chosen free on all
-three at run time) with password authentication, then for each protocol version:
+three at run time) with password authentication, then for v4, v5, v4 + LZ4 and v5 + LZ4:
 discovers the nodes, creates a keyspace and tables, inserts and reads with prepared
 statements, pages through 10,000 rows, runs a batch and a lightweight transaction, and
 checks the errors for a bad query, an unknown table and a wrong password.
 Then starts a second cqlsim with --single-address (3 nodes on 127.0.0.1, consecutive
 ports) and checks that the driver (which reads system.peers_v2, with v4 and v5) discovers
 and uses all three nodes.
+
+With CQL_CONTACT_POINTS set (CQL_PORT, CQL_LOCAL_DC; CQL_USER/CQL_PASSWORD when the server
+asks for a login) the same scenario runs against that cluster instead of cqlsim: this checks
+the test's own expectations against the reference server. The nodes expected are those of
+its system.local and system.peers; the wrong-password check needs a login, the
+single-address scenario needs cqlsim (both are skipped, saying so).
 Exit status 0 on success.
 """
 
 import logging
+import os
 import socket
 import subprocess
 import sys
@@ -31,6 +38,25 @@ from cassandra.query import BatchStatement, SimpleStatement
 
 ADDRESSES = ["127.0.0.1", "127.0.0.2", "127.0.0.3"]
 USER, PASSWORD = "conformance", "s3cret"
+
+
+class Target:
+    """Where the scenario runs: the cqlsim started here, or the real cluster of the
+    environment. `addresses` is None until discovered (real cluster)."""
+
+    def __init__(self, contact, port, dc, user, password, addresses):
+        self.contact, self.port, self.dc = contact, port, dc
+        self.user, self.password, self.addresses = user, password, addresses
+
+
+def real_target():
+    contact = os.environ["CQL_CONTACT_POINTS"].split(",")[0].strip()
+    port = int(os.environ.get("CQL_PORT", "9042"))
+    if ":" in contact:
+        contact, port = contact.rsplit(":", 1)
+        port = int(port)
+    return Target(contact, port, os.environ.get("CQL_LOCAL_DC", "datacenter1"),
+                  os.environ.get("CQL_USER"), os.environ.get("CQL_PASSWORD"), None)
 
 
 def free_port():
@@ -113,36 +139,51 @@ def expect_error(exc_type, fn, what):
     raise AssertionError("%s: no %s raised" % (what, exc_type.__name__))
 
 
-def make_cluster(port, version, password=PASSWORD, compression=False):
-    return Cluster(ADDRESSES[:1], port=port, protocol_version=version, compression=compression,
-                   auth_provider=PlainTextAuthProvider(USER, password),
+def make_cluster(target, version, password=None, compression=False):
+    auth = None
+    if target.user:
+        auth = PlainTextAuthProvider(target.user, password or target.password)
+    return Cluster([target.contact], port=target.port, protocol_version=version,
+                   compression=compression, auth_provider=auth,
                    load_balancing_policy=TokenAwarePolicy(
-                       DCAwareRoundRobinPolicy(local_dc="dc1")),
+                       DCAwareRoundRobinPolicy(local_dc=target.dc)),
                    connect_timeout=5, control_connection_timeout=5)
 
 
-def scenario(port, version, compression=False):
+def server_addresses(session):
+    """The nodes the server itself lists (a real cluster's expected hosts), both tables read
+    from one node."""
+    local = session.execute("SELECT rpc_address FROM system.local")
+    node = local.response_future.coordinator_host  # its pool is open: it just answered
+    peers = session.execute("SELECT rpc_address FROM system.peers", host=node)
+    return sorted(str(r.rpc_address) for r in list(local) + list(peers))
+
+
+def scenario(target, version, compression=False):
     print("protocol v%d%s" % (version, " with " + compression if compression else ""))
-    cluster = make_cluster(port, version, compression=compression)
+    cluster = make_cluster(target, version, compression=compression)
     session = cluster.connect()
     try:
         check(cluster.protocol_version == version, "connected with v%d" % version)
+        expected = target.addresses or server_addresses(session)
         hosts = sorted(h.address for h in cluster.metadata.all_hosts())
-        check(hosts == ADDRESSES, "discovered all nodes: %s" % hosts)
+        check(hosts == expected, "discovered all nodes: %s" % hosts)
         deadline = time.time() + 10
         while time.time() < deadline and not all(
                 h.is_up for h in cluster.metadata.all_hosts()):
             time.sleep(0.1)
         check(all(h.is_up for h in cluster.metadata.all_hosts()), "all nodes up")
         deadline = time.time() + 10  # the driver opens the other pools in the background
-        while time.time() < deadline and len(session.get_pools()) < 3:
+        while time.time() < deadline and len(session.get_pools()) < len(expected):
             time.sleep(0.1)
         pools = sorted(p.host.address for p in session.get_pools())
-        check(pools == ADDRESSES, "a pool to every node: %s" % pools)
+        check(pools == expected, "a pool to every node: %s" % pools)
 
         ks = "conf_v%d%s" % (version, "_" + compression if compression else "")
+        session.execute("DROP KEYSPACE IF EXISTS %s" % ks)  # a real cluster keeps old runs'
         session.execute("CREATE KEYSPACE %s WITH replication = "
-                        "{'class': 'NetworkTopologyStrategy', 'dc1': 3}" % ks)
+                        "{'class': 'NetworkTopologyStrategy', '%s': %d}"
+                        % (ks, target.dc, min(3, len(expected))))
         session.execute("CREATE TABLE %s.users (id uuid PRIMARY KEY, name text, age int, "
                         "tags set<text>)" % ks)
         session.execute("CREATE TABLE %s.wide (p int, c int, v text, PRIMARY KEY (p, c))" % ks)
@@ -221,7 +262,10 @@ def scenario(port, version, compression=False):
     finally:
         cluster.shutdown()
 
-    bad = make_cluster(port, version, password="wrong")
+    if not target.user:
+        print("  skipped: the wrong password (the server's login is unknown: CQL_USER unset)")
+        return
+    bad = make_cluster(target, version, password="wrong")
     quiet = logging.getLogger("cassandra")
     level = quiet.level
     quiet.setLevel(logging.CRITICAL)  # the driver logs the expected failure loudly
@@ -238,7 +282,7 @@ def scenario(port, version, compression=False):
 def single_address_scenario(port, version):
     """3 nodes on 127.0.0.1:port..port+2: told apart only by system.peers_v2's ports."""
     print("protocol v%d, single address" % version)
-    cluster = make_cluster(port, version)
+    cluster = make_cluster(Target(ADDRESSES[0], port, "dc1", USER, PASSWORD, None), version)
     session = cluster.connect()
     try:
         check(cluster.protocol_version == version, "connected with v%d" % version)
@@ -274,6 +318,10 @@ def single_address_scenario(port, version):
         cluster.shutdown()
 
 
+# LZ4: v4 compresses frame bodies (from the READY on), v5 compresses segments (python3-lz4).
+VARIANTS = [(4, False), (5, False), (4, "lz4"), (5, "lz4")]
+
+
 def main():
     if len(sys.argv) != 2:
         print(__doc__)
@@ -281,13 +329,19 @@ def main():
     logging.basicConfig(level=logging.WARNING)
     import warnings
     warnings.simplefilter("ignore", DeprecationWarning)
+    if os.environ.get("CQL_CONTACT_POINTS"):
+        target = real_target()
+        for version, compression in VARIANTS:
+            scenario(target, version, compression)
+        print("skipped: the single-address scenario (needs cqlsim --single-address)")
+        print("all conformance checks passed")
+        return 0
     port = free_port()
     proc = start_cqlsim(sys.argv[1], port)
     try:
-        for version in (4, 5):
-            scenario(port, version)
-        # LZ4: v4 compresses frame bodies, v5 compresses segments (needs python3-lz4).
-        scenario(port, 5, compression="lz4")
+        target = Target(ADDRESSES[0], port, "dc1", USER, PASSWORD, ADDRESSES)
+        for version, compression in VARIANTS:
+            scenario(target, version, compression)
     finally:
         proc.terminate()
         try:

@@ -1,7 +1,8 @@
 #pragma once
 // Shared helpers of the end-to-end tests: an in-process 3-node cqlsim cluster on
 // 127.0.0.1..3 (free ports), or, when CQL_CONTACT_POINTS is set, a real cluster
-// (CQL_PORT, CQL_LOCAL_DC); and a runner for test coroutines with a time limit.
+// (CQL_PORT, CQL_LOCAL_DC; CQL_USER and CQL_PASSWORD when it asks for a login, CQL_TLS_CA for
+// the TLS tests); and a runner for test coroutines with a time limit.
 
 #include <catch2/catch.hpp>
 
@@ -19,6 +20,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "cql/auth.hpp"
 #include "cql/cluster.hpp"
 #include "cqlsim/cluster.hpp"
 
@@ -78,6 +80,9 @@ class test_cluster {
             if (const char* p = std::getenv("CQL_PORT"))
                 c.port = static_cast<std::uint16_t>(std::atoi(p));
             if (const char* dc = std::getenv("CQL_LOCAL_DC")) c.local_datacenter = dc;
+            const char* user = std::getenv("CQL_USER");
+            const char* password = std::getenv("CQL_PASSWORD");
+            if (user && *user && password) c.auth = cql::plain_text_auth(user, password);
         }
         c.connect_timeout = 5s;
         c.request_timeout = 10s;

@@ -27,6 +27,15 @@ TEST_CASE("connect: discovery, metadata, token map") {
             }
             CHECK(cluster.version() == p::protocol_version::v5);
             CHECK(cluster.control_host() == hosts.front()->endpoint().to_string());
+        } else {
+            // A real cluster: one host per node the contact point knows, each up with tokens.
+            auto peers = co_await cluster.session().async_execute(
+                cql::statement("SELECT peer FROM system.peers"), use_awaitable);
+            CHECK(hosts.size() == peers.size() + 1);
+            for (const auto& h : hosts) {
+                CHECK(h->is_up());
+                CHECK(!h->tokens().empty());
+            }
         }
         auto& s = cluster.session();
         auto ks = ks_name("meta");

@@ -52,23 +52,33 @@ TEST_CASE("unreachable contact points: the error names each") {
 }
 
 TEST_CASE("authentication: right and wrong password") {
-    E2E_NEEDS_CQLSIM("its users");
+    // A real server's login is tested when CQL_USER/CQL_PASSWORD name one.
+    const char* real_user = std::getenv("CQL_USER");
+    const char* real_password = std::getenv("CQL_PASSWORD");
+    if (real_cluster() && !(real_user && *real_user && real_password)) {
+        WARN("skipped: the server's login is unknown (CQL_USER/CQL_PASSWORD unset)");
+        return;
+    }
     sim_options o;
     o.users = {{"alice", "secret"}};
     test_cluster tc(o);
+    const std::string user = tc.is_sim() ? "alice" : real_user;
+    const std::string password = tc.is_sim() ? "secret" : real_password;
     run([&](asio::io_context& io) -> asio::awaitable<void> {
         auto cfg = tc.config();
-        cfg.auth = cql::plain_text_auth("alice", "wrong");
+        cfg.auth = cql::plain_text_auth(user, password + "-wrong");
         {
             cql::cluster cluster(io.get_executor(), cfg);
             auto [ec] = co_await cluster.async_connect(tuple_awaitable);
             CHECK(ec == cql::errc::authentication_failed);
             INFO(cluster.last_error().message);
-            CHECK(cluster.last_error().message.find("127.0.0.1") != std::string::npos);
+            const auto& contact = cfg.contact_points.front();
+            CHECK(cluster.last_error().message.find(contact.substr(0, contact.find(':'))) !=
+                  std::string::npos);
         }
-        cfg.auth = cql::plain_text_auth("alice", "secret");
+        cfg.auth = cql::plain_text_auth(user, password);
         cql::cluster cluster(io.get_executor(), cfg);
-        for (std::size_t n = 0; n < tc.sim().size(); ++n)
+        for (std::size_t n = 0; tc.is_sim() && n < tc.sim().size(); ++n)
             tc.sim().clear_request_log(n);
         // Two connects at once: the cluster connects once (one control connection, one
         // pool connection per node), both complete; the diagnostics are cleared.
@@ -82,8 +92,10 @@ TEST_CASE("authentication: right and wrong password") {
         REQUIRE(first);
         CHECK_FALSE(*first);
         CHECK(diag.message.empty());
-        CHECK(tc.count_requests(p::opcode::register_, "") == 1);
-        CHECK(tc.count_requests(p::opcode::startup, "") == 1 + tc.sim().size());
+        if (tc.is_sim()) {  // (request logs)
+            CHECK(tc.count_requests(p::opcode::register_, "") == 1);
+            CHECK(tc.count_requests(p::opcode::startup, "") == 1 + tc.sim().size());
+        }
         auto r = co_await cluster.session().async_execute(
             cql::statement("SELECT release_version FROM system.local"), use_awaitable);
         CHECK(r.size() == 1);
@@ -170,9 +182,73 @@ TEST_CASE("UNPREPARED: re-prepared transparently") {
     });
 }
 
+// Against a real cluster: the coordinator recorded in the request's trace is a replica the
+// driver's token map names, the only one with `replication_factor` 1 (meaningful with more
+// than one node: `bash scripts/real-cassandra.sh --nodes 3`).
+asio::awaitable<void> check_coordinators_by_tracing(cql::cluster& cluster, const std::string& ks,
+                                                    std::size_t replication_factor) {
+    auto& s = cluster.session();
+    auto ins = co_await s.async_prepare("INSERT INTO " + ks + ".kv (k, c, v) VALUES (?, ?, ?)",
+                                        use_awaitable);
+    co_await cluster.async_refresh_schema(use_awaitable);
+    auto tm = cluster.token_map();
+    REQUIRE(tm);
+    asio::steady_timer pause(co_await asio::this_coro::executor);
+    for (int k = 0; k < 12; ++k) {
+        p::byte_buffer key{0, 0, 0, static_cast<std::uint8_t>(k)};
+        auto replicas = tm->replicas(ks, key);
+        REQUIRE(replicas.size() == replication_factor);
+        auto r = co_await s.async_execute(ins.bind(k, 0, "r").tracing(true), use_awaitable);
+        REQUIRE(r.tracing_id());
+        // Trace sessions are written asynchronously: poll, bounded.
+        std::optional<cql::host_endpoint> coordinator;
+        for (int attempt = 0; attempt < 50 && !coordinator; ++attempt) {
+            auto t = co_await s.async_execute(
+                cql::statement(
+                    "SELECT coordinator FROM system_traces.sessions WHERE session_id = ?",
+                    *r.tracing_id()),
+                use_awaitable);
+            if (!t.empty())
+                if (auto a = t.front().get<std::optional<p::inet_address>>(0))
+                    coordinator = cql::host_endpoint::from_inet(*a, replicas[0]->endpoint().port);
+            pause.expires_after(100ms);
+            if (!coordinator) co_await pause.async_wait(use_awaitable);
+        }
+        REQUIRE(coordinator);
+        CHECK(std::any_of(replicas.begin(), replicas.end(), [&](const auto& h) {
+            return h->endpoint().address == coordinator->address;
+        }));
+    }
+}
+
 TEST_CASE("token-aware routing sends a bound statement to its replica") {
-    E2E_NEEDS_CQLSIM("request logs");
     test_cluster tc;
+    if (!tc.is_sim()) {
+        run([&](asio::io_context& io) -> asio::awaitable<void> {
+            cql::cluster cluster(io.get_executor(), tc.config());
+            co_await cluster.async_connect(use_awaitable);
+            auto ks = ks_name("route");
+            co_await create_schema(cluster.session(), ks);
+            co_await check_coordinators_by_tracing(cluster, ks, 1);
+            // NetworkTopologyStrategy in the local datacenter, up to 3 replicas.
+            const auto hosts = cluster.hosts();
+            std::string dc = tc.config().local_datacenter;
+            if (dc.empty()) dc = hosts.front()->datacenter();
+            const auto in_dc = static_cast<std::size_t>(std::count_if(
+                hosts.begin(), hosts.end(), [&](const auto& h) { return h->datacenter() == dc; }));
+            const auto rf = std::min<std::size_t>(3, in_dc);
+            const auto nts = ks_name("route_nts");
+            co_await cluster.session().async_execute(
+                cql::statement("CREATE KEYSPACE " + nts +
+                               " WITH replication = {'class': 'NetworkTopologyStrategy', '" + dc +
+                               "': " + std::to_string(rf) + "}"),
+                use_awaitable);
+            co_await create_schema(cluster.session(), nts);
+            co_await check_coordinators_by_tracing(cluster, nts, rf);
+            co_await cluster.async_close(use_awaitable);
+        });
+        return;
+    }
     run([&](asio::io_context& io) -> asio::awaitable<void> {
         cql::cluster cluster(io.get_executor(), tc.config());
         co_await cluster.async_connect(use_awaitable);
@@ -483,8 +559,13 @@ asio::awaitable<void> round_trip(cql::cluster& cluster) {
 TEST_CASE("protocol variants: v4, v5, LZ4, TLS") {
     sim_options o;
     const bool tls = GENERATE(false, true);
-    if (tls) {
-        if (real_cluster()) return;
+    // A real server's TLS is tested when CQL_TLS_CA names the CA of its certificate.
+    const char* real_ca = std::getenv("CQL_TLS_CA");
+    if (tls && real_cluster() && !(real_ca && *real_ca)) {
+        WARN("skipped TLS: the server's certificate authority is unknown (CQL_TLS_CA unset)");
+        return;
+    }
+    if (tls && !real_cluster()) {
         auto [cert, key] = self_signed();
         o.tls = cqlsim::tls_config{cert, key, "", ""};
     }
@@ -499,7 +580,10 @@ TEST_CASE("protocol variants: v4, v5, LZ4, TLS") {
         cfg.compression = compression;
         if (tls) {
             cfg.tls.enabled = true;
-            cfg.tls.ca_pem = tc.sim().config().tls->certificate_pem;
+            if (tc.is_sim())
+                cfg.tls.ca_pem = tc.sim().config().tls->certificate_pem;
+            else
+                cfg.tls.ca_file = real_ca;
         }
         cql::cluster cluster(io.get_executor(), cfg);
         co_await round_trip(cluster);

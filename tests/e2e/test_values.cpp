@@ -1,5 +1,6 @@
-// Every CQL type bound from C++ and read back, through cqlsim, with prepared statements
-// and with simple statements; mismatches and lossy reads are errors.
+// Every CQL type bound from C++ and read back, through cqlsim or a real server, with prepared
+// statements and with simple statements; mismatches and lossy reads are errors. The vector
+// column only where the server has the type (Cassandra 5.0, cqlsim).
 #include <array>
 #include <map>
 #include <set>
@@ -51,15 +52,22 @@ struct row_values {
     std::map<std::int32_t, std::vector<std::string>> nested = {{1, {"a", "b"}}, {2, {}}};
 };
 
-const char* columns =
-    "k, ti, si, i, bi, f, d, b, t, a, bl, u, tu, u7, ip4, ip6, dt, tm, ts, du, dec, vi, l, st, "
-    "m, tp, ud, vec, nested, n";
-const char* markers =
-    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-    "?, ?, ?";
+// The columns, with the vector column only when the server has the type.
+std::string columns(bool vec) {
+    return std::string(
+               "k, ti, si, i, bi, f, d, b, t, a, bl, u, tu, u7, ip4, ip6, dt, tm, ts, du, "
+               "dec, vi, l, st, m, tp, ud, ") +
+           (vec ? "vec, " : "") + "nested, n";
+}
+std::string markers(bool vec) {
+    std::string m = "?";
+    for (int i = 1; i < (vec ? 30 : 29); ++i)
+        m += ", ?";
+    return m;
+}
 
 template <class B>
-void bind_all(B& st, int k, const row_values& v) {
+void bind_all(B& st, int k, const row_values& v, bool vec) {
     st.bind(k)
         .bind(v.ti)
         .bind(v.si)
@@ -86,13 +94,12 @@ void bind_all(B& st, int k, const row_values& v) {
         .bind(v.st)
         .bind(v.m)
         .bind(v.tp)
-        .bind(v.ud)
-        .bind(v.vec)
-        .bind(v.nested)
-        .bind(std::optional<std::int32_t>{});
+        .bind(v.ud);
+    if (vec) st.bind(v.vec);
+    st.bind(v.nested).bind(std::optional<std::int32_t>{});
 }
 
-void check_row(cql::row_view row, const row_values& v) {
+void check_row(cql::row_view row, const row_values& v, bool vec) {
     CHECK(row.get<std::int8_t>("ti") == v.ti);
     CHECK(row.get<std::int16_t>("si") == v.si);
     CHECK(row.get<std::int32_t>("i") == v.i);
@@ -123,9 +130,27 @@ void check_row(cql::row_view row, const row_values& v) {
     CHECK(row.get<std::map<std::string, std::int32_t>>("m") == v.m);
     CHECK((row.get<std::tuple<std::int32_t, std::string>>("tp") == v.tp));
     CHECK(row.get<addr>("ud") == v.ud);
-    CHECK(row.get<std::array<float, 3>>("vec") == v.vec);
+    if (vec) CHECK(row.get<std::array<float, 3>>("vec") == v.vec);
     CHECK(row.get<std::map<std::int32_t, std::vector<std::string>>>("nested") == v.nested);
     CHECK_FALSE(row.get<std::optional<std::int32_t>>("n"));
+}
+
+// Whether the server has the vector type (Cassandra 5.0; 4.0 answers a syntax error), found
+// by creating a table with one; when it has not, says so with the server's answer.
+asio::awaitable<bool> has_vector_type(cql::session& s, const std::string& ks) {
+    cql::diagnostics diag;
+    auto [ec, r] = co_await s.async_execute(
+        cql::statement("CREATE TABLE " + ks +
+                       ".vector_probe (k int PRIMARY KEY, v vector<float, 3>)"),
+        diag, asio::as_tuple(use_awaitable));
+    if (!ec) co_return true;
+    REQUIRE((ec == cql::server_errc::syntax_error || ec == cql::server_errc::invalid));
+    auto version = co_await s.async_execute(
+        cql::statement("SELECT release_version FROM system.local"), use_awaitable);
+    WARN("skipped the vector<float, 3> column: the server (release_version "
+         << version.front().get<std::string>(0) << ") has no vector type: CREATE TABLE answered '"
+         << diag.message << "'");
+    co_return false;
 }
 
 }  // namespace
@@ -143,6 +168,7 @@ TEST_CASE("values: every CQL type round-trips, prepared and simple; mismatches a
                                  use_awaitable);
         co_await s.async_execute(
             cql::statement("CREATE TYPE " + ks + ".addr (street text, num int)"), use_awaitable);
+        const bool vec = co_await has_vector_type(s, ks);
         co_await s.async_execute(
             cql::statement(
                 "CREATE TABLE " + ks +
@@ -150,37 +176,35 @@ TEST_CASE("values: every CQL type round-trips, prepared and simple; mismatches a
                 "f float, d double, b boolean, t text, a ascii, bl blob, u uuid, tu timeuuid, "
                 "u7 uuid, ip4 inet, ip6 inet, dt date, tm time, ts timestamp, du duration, "
                 "dec decimal, vi varint, l list<int>, st set<text>, m map<text, int>, "
-                "tp frozen<tuple<int, text>>, ud frozen<addr>, vec vector<float, 3>, "
+                "tp frozen<tuple<int, text>>, ud frozen<addr>, " +
+                std::string(vec ? "vec vector<float, 3>, " : "") +
                 "nested map<int, frozen<list<text>>>, n int)"),
             use_awaitable);
         row_values v;
         const std::string insert =
-            "INSERT INTO " + ks + ".all_types (" + columns + ") VALUES (" + markers + ")";
+            "INSERT INTO " + ks + ".all_types (" + columns(vec) + ") VALUES (" + markers(vec) + ")";
         // simple statement
         cql::statement simple(insert);
-        bind_all(simple, 1, v);
+        bind_all(simple, 1, v, vec);
         REQUIRE_FALSE(simple.bind_error());
         co_await s.async_execute(simple, use_awaitable);
         // prepared statement
         auto ins = co_await s.async_prepare(insert, use_awaitable);
         auto bound = ins.bind();
-        bind_all(bound, 2, v);
+        bind_all(bound, 2, v, vec);
         co_await s.async_execute(bound, use_awaitable);
 
-        auto sel = co_await s.async_prepare(
-            std::string("SELECT ") + columns + " FROM " + ks + ".all_types WHERE k = ?",
-            use_awaitable);
+        const std::string select =
+            "SELECT " + columns(vec) + " FROM " + ks + ".all_types WHERE k = ?";
+        auto sel = co_await s.async_prepare(select, use_awaitable);
         for (int k : {1, 2}) {
             INFO("k = " << k);
             auto r = co_await s.async_execute(sel.bind(k), use_awaitable);
             REQUIRE(r.size() == 1);
-            check_row(r.front(), v);
-            auto r2 = co_await s.async_execute(
-                cql::statement(
-                    std::string("SELECT ") + columns + " FROM " + ks + ".all_types WHERE k = ?", k),
-                use_awaitable);
+            check_row(r.front(), v, vec);
+            auto r2 = co_await s.async_execute(cql::statement(select, k), use_awaitable);
             REQUIRE(r2.size() == 1);
-            check_row(r2.front(), v);
+            check_row(r2.front(), v, vec);
         }
 
         // Reading into the wrong type: an error code, the value untouched elsewhere.
@@ -195,7 +219,7 @@ TEST_CASE("values: every CQL type round-trips, prepared and simple; mismatches a
         std::vector<std::string> wrong_elems;
         CHECK(row.try_get("l", wrong_elems) == p::codec_errc::value_type_mismatch);
         std::array<float, 4> wrong_dim{};
-        CHECK(row.try_get("vec", wrong_dim) == p::codec_errc::value_type_mismatch);
+        if (vec) CHECK(row.try_get("vec", wrong_dim) == p::codec_errc::value_type_mismatch);
         std::tuple<std::int32_t> short_tuple;
         CHECK(row.try_get("tp", short_tuple) == p::codec_errc::value_type_mismatch);
         std::string text;

@@ -5,6 +5,11 @@ loopback ports) and checks the example's exit status and what it printed.
     run_example.py --cqlsim PATH --example PATH --check NAME
 
 NAME is the example's name; each has a check function below.
+
+With CQL_CONTACT_POINTS set (and CQL_PORT), the examples run against that cluster instead.
+What needs cqlsim's admin endpoint (request logs, latency) is then skipped with a printed
+reason, and so is what needs a server setting the environment does not name: TLS without
+CQL_TLS_CA (the CA of the server's certificate), logins without CQL_USER/CQL_PASSWORD.
 """
 import argparse
 import http.client
@@ -101,6 +106,35 @@ class Cqlsim:
         self.close()
 
 
+class RealCluster:
+    """The cluster of CQL_CONTACT_POINTS/CQL_PORT, in place of a cqlsim child."""
+
+    def __init__(self):
+        first = os.environ["CQL_CONTACT_POINTS"].split(",")[0].strip()
+        port = os.environ.get("CQL_PORT")
+        self.contact = first if ":" in first or not port else "%s:%s" % (first, port)
+        self.admin_port = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        pass
+
+
+def real_cluster():
+    return bool(os.environ.get("CQL_CONTACT_POINTS"))
+
+
+def server(sim_bin, **cqlsim_options):
+    """The cluster to run an example against: a fresh cqlsim, or the real one."""
+    return RealCluster() if real_cluster() else Cqlsim(sim_bin, **cqlsim_options)
+
+
+def skipped(what, why):
+    print("skipped %s: %s" % (what, why))
+
+
 def run(example, args=(), env_contact=None):
     env = dict(os.environ)
     env.pop("CQL_CONTACT_POINTS", None)
@@ -133,7 +167,7 @@ def expect_lines(text, patterns):
 
 
 QUICKSTART = [
-    r"connected: 3 host\(s\), protocol v[45]",
+    r"connected: %s host\(s\), protocol v[45]" % (r"\d+" if real_cluster() else "3"),
     r"inserted 3 users",
     r"user 1: Ada Lovelace <ada@example\.com>",
     r"user 2: Alan Turing <alan@example\.com>",
@@ -143,7 +177,7 @@ QUICKSTART = [
 
 
 def check_quickstart(sim_bin, example):
-    with Cqlsim(sim_bin) as sim:
+    with server(sim_bin) as sim:
         rc, out, _ = run(example, [sim.contact])
         expect(rc == 0, "exit status %d" % rc)
         expect_lines(out, QUICKSTART)
@@ -159,7 +193,7 @@ def check_quickstart(sim_bin, example):
 
 
 def check_paging_stream(sim_bin, example):
-    with Cqlsim(sim_bin) as sim:
+    with server(sim_bin) as sim:
         rc, out, _ = run(example, [sim.contact, "3000"])
         expect(rc == 0, "exit status %d" % rc)
         pages = ["page %d: 500 rows, seq %d\\.\\.%d" % (i + 1, i * 500, i * 500 + 499)
@@ -174,7 +208,7 @@ def check_paging_stream(sim_bin, example):
 
 
 def check_prepared_and_batch(sim_bin, example):
-    with Cqlsim(sim_bin) as sim:
+    with server(sim_bin) as sim:
         for _ in range(2):  # a second run starts from a clean slate too
             rc, out, _ = run(example, [sim.contact])
             expect(rc == 0, "exit status %d" % rc)
@@ -208,7 +242,38 @@ def make_certificates(d):
             "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", "server.pem", cwd=d)
 
 
+def check_tls_and_auth_real(example):
+    """Against the real cluster: its CA from CQL_TLS_CA, its login from CQL_USER/CQL_PASSWORD."""
+    ca = os.environ.get("CQL_TLS_CA")
+    if not ca:
+        skipped("tls_and_auth", "the server's certificate authority is unknown (CQL_TLS_CA unset)")
+        return
+    contact = RealCluster().contact
+    user = os.environ.get("CQL_USER")
+    password = os.environ.get("CQL_PASSWORD", "")
+    rc, out, _ = run(example, [contact, "--ca", ca, "--user", user or "nobody",
+                               "--password", password])
+    expect(rc == 0, "exit status %d" % rc)
+    expect_lines(out, [r"connected over TLS as \S+ to \d+ host\(s\)", r"cluster \S+, release \S+"])
+    if user:
+        rc, out, _ = run(example, [contact, "--ca", ca, "--user", user, "--password",
+                                   password + "-wrong"])
+        expect(rc == 1, "exit status %d with a wrong password" % rc)
+        expect_lines(out, [r"connect failed: .*", r"details: .*" + re.escape(
+            "Provided username %s and/or password are incorrect" % user) + ".*"])
+    else:
+        skipped("the wrong password", "the server's login is unknown (CQL_USER unset)")
+    with tempfile.TemporaryDirectory() as d:
+        make_certificates(d)
+        rc, out, _ = run(example, [contact, "--ca", os.path.join(d, "other-ca.pem"), "--user",
+                                   user or "nobody", "--password", password])
+        expect(rc == 1, "exit status %d with a CA that did not sign the server's certificate" % rc)
+        expect_lines(out, [r"connect failed: .*", r"details: .*certificate verify failed.*"])
+
+
 def check_tls_and_auth(sim_bin, example):
+    if real_cluster():
+        return check_tls_and_auth_real(example)
     with tempfile.TemporaryDirectory() as d:
         make_certificates(d)
         pem = lambda n: os.path.join(d, n)
@@ -234,7 +299,7 @@ def check_tls_and_auth(sim_bin, example):
 
 
 def check_execution_profiles(sim_bin, example):
-    with Cqlsim(sim_bin, admin=True) as sim:
+    with server(sim_bin, admin=True) as sim:
         rc, out, _ = run(example, [sim.contact])
         expect(rc == 0, "exit status %d" % rc)
         expect_lines(out, [
@@ -247,6 +312,10 @@ def check_execution_profiles(sim_bin, example):
             # how fast a loaded machine answers decides which; both are fine here
             r"fail_fast: (latest south reading 19\.50|gave up \(.*\), serving the cached value instead)",
         ])
+        if real_cluster():
+            skipped("the consistency levels on the wire and the slow cluster",
+                    "they need cqlsim's admin endpoint (request logs, latency)")
+            return
 
         # Each statement went out with its profile's consistency (or its own).
         log = sim.admin("log 1", "log 2", "log 3")
@@ -308,7 +377,7 @@ def raw_chunked_get(port, path):
 
 
 def check_http_service(sim_bin, example):
-    with Cqlsim(sim_bin) as sim:
+    with server(sim_bin) as sim:
         env = dict(os.environ)
         env.pop("CQL_CONTACT_POINTS", None)
         svc = subprocess.Popen([example, sim.contact, "0"], stdout=subprocess.PIPE,

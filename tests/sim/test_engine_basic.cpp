@@ -47,7 +47,8 @@ TEST_CASE("keyspace and table DDL", "[engine]") {
     f.ok("DROP TABLE t");
     CHECK(f.err("SELECT * FROM t").message == "table t does not exist");
     f.ok("DROP KEYSPACE ks");
-    CHECK(f.err("SELECT * FROM ks.t").message == "Keyspace ks does not exist");
+    // Cassandra 4.0.13 words it so (tests/fixtures/differential).
+    CHECK(f.err("SELECT * FROM ks.t").message == "keyspace ks does not exist");
     CHECK(std::holds_alternative<void_result>(f.q("DROP KEYSPACE IF EXISTS ks")));
 }
 

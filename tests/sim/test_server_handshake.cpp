@@ -149,14 +149,16 @@ TEST_CASE("v5 with LZ4 segments, large results spread over segments", "[server]"
     CHECK(n == 300 * 1000);
 }
 
-TEST_CASE("v4 with LZ4: compressed frame bodies after READY", "[server]") {
+TEST_CASE("v4 with LZ4: compressed frame bodies from the READY on", "[server]") {
     cqlsim::cluster c(local_config());
     c.start();
     client cl;
     cl.connect(c);
     auto r = cl.handshake(proto::protocol_version::v4, true);
     CHECK(r.header.op == proto::opcode::ready);
-    CHECK_FALSE(r.header.has(proto::frame_flags::compression));
+    // Cassandra 4.0 compresses the answer to STARTUP already (its empty body too:
+    // tests/fixtures/cassandra-4.0.13-lz4/conn00.server.bin).
+    CHECK(r.header.has(proto::frame_flags::compression));
     auto q = cl.query("SELECT key FROM system.local", 1);
     CHECK(q.header.has(proto::frame_flags::compression));
     REQUIRE(q.rows().row_count == 1);

@@ -95,6 +95,9 @@ struct query_options {
 struct session_state {
     std::string keyspace;  // USE changes it
     std::size_t node = 0;  // index into topology::nodes of the node that answers
+    // Cassandra's client warnings of the last request run on this session (the server sends
+    // them with the answer); every query/prepare/execute/batch starts with none.
+    std::vector<std::string> warnings;
 };
 
 struct node_info {
@@ -156,7 +159,8 @@ class engine {
     std::unique_ptr<impl> impl_;
 };
 
-// The 16-byte id of a prepared statement: murmur3 x64 128 of keyspace and query text.
+// The 16-byte id of a prepared statement, as Cassandra computes it: MD5 of the keyspace (empty
+// when every table the statement names is qualified with its keyspace) and the query text.
 byte_buffer prepared_id(std::string_view keyspace, std::string_view cql);
 
 }  // namespace cqlsim

@@ -179,6 +179,8 @@ struct engine::impl {
         const ast::modification* stmt = nullptr;
         std::vector<value_view> bound;
     };
+    rows_result batch_conditions_failed(const std::vector<batch_item>& items,
+                                        const std::vector<std::vector<mutation>>& all);
     result run_batch_items(const std::vector<batch_item>& items, ast::batch_type type,
                            const std::optional<ast::term>& using_ts,
                            const std::vector<value_view>& batch_bound, exec_context& ctx,
@@ -187,6 +189,7 @@ struct engine::impl {
 
 column_spec spec_of(const storage::table_def& t, const std::string& name,
                     const proto::data_type& type);
+// Cassandra's result metadata id of these columns (cassandra_ids.cpp).
 byte_buffer metadata_id(const std::vector<column_spec>& cols);
 
 }  // namespace cqlsim

@@ -35,6 +35,10 @@ struct primed_error {
     bool data_present = false;
     std::string write_type = "SIMPLE";
     std::int32_t num_failures = 1;
+    // read_failure / write_failure: each failing replica's RequestFailureReason (0 UNKNOWN,
+    // 1 READ_TOO_MANY_TOMBSTONES, 2 TIMEOUT, 3 INCOMPATIBLE_SCHEMA), in the v5 reason map
+    // and, as Cassandra does, named in the default message.
+    std::uint16_t failure_code = 0;
 };
 
 // Requests (QUERY, PREPARE, EXECUTE, BATCH) whose query text matches `pattern`

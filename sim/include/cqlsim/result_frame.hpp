@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
+#include <string>
 
 #include "cql/protocol/bytes.hpp"
 #include "cql/protocol/version.hpp"
@@ -15,9 +17,12 @@ namespace cqlsim {
 // Appends the RESULT (or, for an engine error, ERROR) frame answering a request on
 // `stream`, uncompressed. skip_metadata: the request's flag (rows without metadata);
 // client_metadata_id: the v5 EXECUTE's result metadata id, answered with the new id when
-// it is stale.
+// it is stale; warnings: the engine's client warnings for the request (session_state), sent
+// from v4 on. Before v5 a duration column is announced as the custom type
+// org.apache.cassandra.db.marshal.DurationType, as Cassandra does.
 void encode_result_frame(cql::protocol::byte_buffer& out, cql::protocol::protocol_version v,
                          std::int16_t stream, const result& r, bool skip_metadata = false,
-                         std::optional<cql::protocol::bytes_view> client_metadata_id = {});
+                         std::optional<cql::protocol::bytes_view> client_metadata_id = {},
+                         std::span<const std::string> warnings = {});
 
 }  // namespace cqlsim

@@ -54,13 +54,6 @@ uuid_bytes hash_uuid(std::string_view data, int version) {
     return u;
 }
 
-byte_buffer prepared_id(std::string_view keyspace, std::string_view cql) {
-    std::string key(keyspace);
-    key += '\0';
-    key += cql;
-    return hash16(key);
-}
-
 int clustering_compare::compare(const std::vector<value>& a, const std::vector<value>& b) const {
     auto n = std::min({a.size(), b.size(), types.size()});
     for (std::size_t i = 0; i < n; ++i) {
@@ -195,9 +188,11 @@ std::string engine::impl::effective_keyspace(const ast::qualified_name& q,
 
 table_def& engine::impl::get_table(const ast::qualified_name& q, const exec_context& ctx) {
     auto ksn = effective_keyspace(q, ctx);
-    auto& ks = get_keyspace(ksn);
-    auto it = ks.tables.find(q.name);
-    if (it == ks.tables.end()) invalid("table " + q.name + " does not exist");
+    // Cassandra's Schema.validateTable words (DDL on a missing keyspace says it otherwise).
+    auto ks = keyspaces.find(ksn);
+    if (ks == keyspaces.end()) invalid("keyspace " + ksn + " does not exist");
+    auto it = ks->second.tables.find(q.name);
+    if (it == ks->second.tables.end()) invalid("table " + q.name + " does not exist");
     return it->second;
 }
 
@@ -325,6 +320,7 @@ result guarded(std::mutex& m, F&& f) {
 }  // namespace
 
 result engine::query(session_state& s, std::string_view cql, const query_options& o) {
+    s.warnings.clear();
     return guarded(impl_->mutex, [&]() -> result {
         auto parsed = parse(cql);
         if (auto* e = std::get_if<syntax_error>(&parsed)) {
@@ -343,6 +339,7 @@ result engine::query(session_state& s, std::string_view cql, const query_options
 }
 
 result engine::prepare(session_state& s, std::string_view cql, std::string_view keyspace) {
+    s.warnings.clear();
     return guarded(impl_->mutex, [&]() -> result {
         auto parsed = parse(cql);
         if (auto* e = std::get_if<syntax_error>(&parsed)) {
@@ -360,6 +357,7 @@ result engine::prepare(session_state& s, std::string_view cql, std::string_view 
 }
 
 result engine::execute(session_state& s, bytes_view id, const query_options& o) {
+    s.warnings.clear();
     return guarded(impl_->mutex, [&]() -> result {
         byte_buffer key(id.begin(), id.end());
         auto it = impl_->prepared.find(key);
@@ -390,6 +388,7 @@ result engine::execute(session_state& s, bytes_view id, const query_options& o) 
 
 result engine::batch(session_state& s, batch_kind kind, const std::vector<batch_entry>& statements,
                      const query_options& o) {
+    s.warnings.clear();
     return guarded(impl_->mutex,
                    [&]() -> result { return impl_->run_batch(s, kind, statements, o); });
 }

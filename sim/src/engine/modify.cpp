@@ -51,6 +51,46 @@ bool live_statics(const partition& p, std::int64_t now_s) {
                        [&](auto& e) { return e.second.live(now_s); });
 }
 
+// The bytes of a column of a row (r may be null: the row does not exist) as of now_s.
+std::optional<byte_buffer> cell_bytes(const column_def& c, const std::vector<byte_buffer>& pk,
+                                      const partition* p, const row* r, std::int64_t now_s) {
+    if (c.kind == column_kind::partition_key) return pk[static_cast<std::size_t>(c.position)];
+    if (c.kind == column_kind::clustering) {
+        if (!r) return std::nullopt;
+        return r->ck_bytes[static_cast<std::size_t>(c.position)];
+    }
+    const std::map<int, cell>* cells =
+        c.kind == column_kind::static_ ? (p ? &p->statics : nullptr) : (r ? &r->cells : nullptr);
+    if (!cells) return std::nullopt;
+    auto it = cells->find(c.id);
+    if (it == cells->end() || !it->second.live(now_s)) return std::nullopt;
+    return it->second.data;
+}
+
+std::optional<byte_buffer> bool_cell(bool b) {
+    return byte_buffer{static_cast<std::uint8_t>(b ? 1 : 0)};
+}
+
+// Cassandra's client warning for an unlogged (or counter) batch over many partitions
+// (unlogged_batch_across_partitions_warn_threshold: 10).
+std::optional<std::string> spread_batch_warning(const std::vector<std::vector<mutation>>& all) {
+    std::set<std::vector<byte_buffer>> keys;
+    std::set<std::string> tables;
+    for (const auto& muts : all)
+        for (const auto& mu : muts) {
+            keys.insert(mu.pk);
+            tables.insert(mu.table->keyspace + "." + mu.table->name);
+        }
+    if (keys.size() <= 10) return std::nullopt;
+    std::string names;
+    for (const auto& n : tables)
+        names += (names.empty() ? "" : ", ") + n;
+    return "Unlogged batch covering " + std::to_string(keys.size()) +
+           " partitions detected against table" + (tables.size() == 1 ? "" : "s") + " [" + names +
+           "]. You should use a logged batch for atomicity, or asynchronous writes for "
+           "performance.";
+}
+
 // Last-write-wins merge of one cell.
 void write_cell(std::map<int, cell>& cells, int id, cell c) {
     auto it = cells.find(id);
@@ -806,24 +846,7 @@ bool engine::impl::check_conditions(const ast::modification& m, const mutation& 
                                                [&](auto& e) { return row_live(t, *p, e.second); });
 
     out.columns = {spec_of(t, "[applied]", proto::data_type(type_id::boolean))};
-    auto cell_bytes = [&](const column_def& c) -> std::optional<byte_buffer> {
-        if (c.kind == column_kind::partition_key)
-            return target.pk[static_cast<std::size_t>(c.position)];
-        if (c.kind == column_kind::clustering) {
-            if (!r) return std::nullopt;
-            return r->ck_bytes[static_cast<std::size_t>(c.position)];
-        }
-        const std::map<int, cell>* cells = c.kind == column_kind::static_
-                                               ? (p ? &p->statics : nullptr)
-                                               : (r ? &r->cells : nullptr);
-        if (!cells) return std::nullopt;
-        auto it = cells->find(c.id);
-        if (it == cells->end() || !it->second.live(now_s)) return std::nullopt;
-        return it->second.data;
-    };
-    auto bool_cell = [](bool b) {
-        return std::optional<byte_buffer>(byte_buffer{static_cast<std::uint8_t>(b ? 1 : 0)});
-    };
+    auto cell_of = [&](const column_def& c) { return cell_bytes(c, target.pk, p, r, now_s); };
 
     if (auto* ins = std::get_if<ast::insert_statement>(&m)) {
         (void)ins;
@@ -835,7 +858,7 @@ bool engine::impl::check_conditions(const ast::modification& m, const mutation& 
         std::vector<std::optional<byte_buffer>> row_out{bool_cell(false)};
         for (const auto& c : t.columns) {
             out.columns.push_back(spec_of(t, c.name, c.type));
-            row_out.push_back(cell_bytes(c));
+            row_out.push_back(cell_of(c));
         }
         out.rows.push_back(std::move(row_out));
         return false;
@@ -870,7 +893,7 @@ bool engine::impl::check_conditions(const ast::modification& m, const mutation& 
             invalid("PRIMARY KEY column '" + c->name + "' cannot have IF conditions");
         if (std::find(cond_cols.begin(), cond_cols.end(), c) == cond_cols.end())
             cond_cols.push_back(c);
-        auto bytes = cell_bytes(*c);
+        auto bytes = cell_of(*c);
         std::optional<value> cur;
         if (bytes) cur = decode(c->type, *bytes);
         proto::data_type ty = c->type;
@@ -954,7 +977,7 @@ bool engine::impl::check_conditions(const ast::modification& m, const mutation& 
     std::vector<std::optional<byte_buffer>> row_out{bool_cell(false)};
     for (const auto* c : cond_cols) {
         out.columns.push_back(spec_of(t, c->name, c->type));
-        row_out.push_back(cell_bytes(*c));
+        row_out.push_back(cell_of(*c));
     }
     out.rows.push_back(std::move(row_out));
     return false;
@@ -1033,7 +1056,6 @@ result engine::impl::run_batch_items(const std::vector<batch_item>& items, ast::
             auto tctx = term_ctx(items[i].bound);
             rows_result one;
             if (!check_conditions(*items[i].stmt, all[i].at(0), tctx, one)) {
-                if (applied) rr = std::move(one);
                 applied = false;
             } else if (applied && rr.columns.empty()) {
                 rr = std::move(one);
@@ -1043,13 +1065,82 @@ result engine::impl::run_batch_items(const std::vector<batch_item>& items, ast::
             for (auto& muts : all)
                 for (auto& mu : muts)
                     apply(mu);
+        else
+            rr = batch_conditions_failed(items, all);
         rr.metadata_id = metadata_id(rr.columns);
         return rr;
     }
+    if (type != ast::batch_type::logged && ctx.session)
+        if (auto w = spread_batch_warning(all)) ctx.session->warnings.push_back(std::move(*w));
     for (auto& muts : all)
         for (auto& mu : muts)
             apply(mu);
     return void_result{};
+}
+
+// What Cassandra answers a batch whose conditions failed: the rows its conditions read, in
+// clustering order, each with [applied] false; all columns when a statement says IF (NOT)
+// EXISTS, else the primary key columns and those of the conditions, in the order of the IFs.
+rows_result engine::impl::batch_conditions_failed(const std::vector<batch_item>& items,
+                                                  const std::vector<std::vector<mutation>>& all) {
+    const mutation* first = nullptr;
+    bool every_column = false;
+    std::vector<const column_def*> condition_columns;
+    std::vector<const std::vector<value>*> targets;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        const auto& m = *items[i].stmt;
+        if (!is_conditional(m)) continue;
+        const auto& mu = all[i].at(0);
+        if (!first) first = &mu;
+        if (mu.ck) targets.push_back(&*mu.ck);
+        const std::vector<ast::condition>* conds = nullptr;
+        if (std::holds_alternative<ast::insert_statement>(m)) {
+            every_column = true;
+        } else if (auto* up = std::get_if<ast::update_statement>(&m)) {
+            every_column = every_column || up->if_exists;
+            conds = &up->conditions;
+        } else {
+            const auto& d = std::get<ast::delete_statement>(m);
+            every_column = every_column || d.if_exists;
+            conds = &d.conditions;
+        }
+        for (const auto& cond : conds ? *conds : std::vector<ast::condition>{}) {
+            const auto* c = mu.table->find(cond.column);
+            if (c && std::find(condition_columns.begin(), condition_columns.end(), c) ==
+                         condition_columns.end())
+                condition_columns.push_back(c);
+        }
+    }
+    auto& t = *first->table;
+    std::vector<const column_def*> cols;
+    for (const auto& c : t.columns)
+        if (every_column || c.kind == column_kind::partition_key ||
+            c.kind == column_kind::clustering)
+            cols.push_back(&c);
+    if (!every_column) cols.insert(cols.end(), condition_columns.begin(), condition_columns.end());
+
+    rows_result out;
+    out.columns = {spec_of(t, "[applied]", proto::data_type(type_id::boolean))};
+    for (const auto* c : cols)
+        out.columns.push_back(spec_of(t, c->name, c->type));
+    const auto now_s = now_seconds();
+    const partition* p = find_partition(t, first->pk);
+    if (p) {
+        for (auto it = p->rows.begin(); it != p->rows.end(); ++it) {
+            const bool read = std::any_of(targets.begin(), targets.end(),
+                                          [&](const auto* ck) { return p->rows.find(*ck) == it; });
+            if (!read || !row_live(t, *p, it->second)) continue;
+            std::vector<std::optional<byte_buffer>> row_out{bool_cell(false)};
+            for (const auto* c : cols)
+                row_out.push_back(cell_bytes(*c, first->pk, p, &it->second, now_s));
+            out.rows.push_back(std::move(row_out));
+        }
+    }
+    if (out.rows.empty()) {
+        out.columns.resize(1);
+        out.rows.push_back({bool_cell(false)});
+    }
+    return out;
 }
 
 result engine::impl::run_batch(session_state& s, batch_kind kind,

@@ -268,13 +268,39 @@ std::vector<column_spec> engine::impl::bind_specs(const ast::parsed_statement& p
     return specs;
 }
 
+namespace {
+
+// Whether every table the statement names carries its keyspace (Cassandra then leaves the
+// session keyspace out of the prepared id). Statements without a table (USE, DDL on a
+// keyspace) count as qualified.
+bool fully_qualified(const ast::statement& st) {
+    return std::visit(
+        [](const auto& s) {
+            using T = std::decay_t<decltype(s)>;
+            if constexpr (std::is_same_v<T, ast::batch_statement>) {
+                return std::all_of(s.statements.begin(), s.statements.end(), [](const auto& m) {
+                    return std::visit([](const auto& x) { return !x.table.keyspace.empty(); }, m);
+                });
+            } else if constexpr (requires { s.table.keyspace; }) {
+                return !s.table.keyspace.empty();
+            } else if constexpr (requires { s.type.keyspace; }) {
+                return !s.type.keyspace.empty();
+            } else {
+                return true;
+            }
+        },
+        st);
+}
+
+}  // namespace
+
 result engine::impl::prepare(ast::parsed_statement p, exec_context& ctx) {
     prepared_result out;
     out.bind_variables = bind_specs(p, ctx, out.pk_indexes);
     if (auto* s = std::get_if<ast::select_statement>(&p.stmt))
         out.result_columns = select_columns(*s, ctx);
     out.result_metadata_id = metadata_id(out.result_columns);
-    out.id = prepared_id(ctx.keyspace, ctx.query_text);
+    out.id = prepared_id(fully_qualified(p.stmt) ? "" : ctx.keyspace, ctx.query_text);
     prepared_entry e;
     e.keyspace = ctx.keyspace;
     e.text = ctx.query_text;

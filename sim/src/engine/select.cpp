@@ -37,7 +37,17 @@ byte_buffer int_bytes(std::int32_t v) {
 }
 
 struct out_col {
-    enum class kind : std::uint8_t { column, writetime, ttl, token, count, literal, similarity };
+    enum class kind : std::uint8_t {
+        column,
+        writetime,
+        ttl,
+        token,
+        count,
+        min,
+        max,
+        literal,
+        similarity
+    };
     kind k = kind::column;
     const column_def* col = nullptr;
     std::string name;
@@ -222,6 +232,19 @@ std::vector<out_col> resolve_selection(const table_def& t, const ast::select_sta
             }
             case ast::selector::kind::function: {
                 std::string fname = "system." + sel.name;
+                if (sel.name == "min" || sel.name == "max") {
+                    if (sel.args.size() != 1 || sel.value)
+                        invalid("Invalid number of arguments in call to function " + fname +
+                                ": 1 required but " +
+                                std::to_string(sel.args.size() + (sel.value ? 1 : 0)) +
+                                " provided");
+                    o.col = t.find(sel.args[0]);
+                    if (!o.col) undefined(sel.args[0]);
+                    o.k = sel.name == "min" ? out_col::kind::min : out_col::kind::max;
+                    o.name = fname + "(" + sel.args[0] + ")";
+                    o.type = o.col->type;
+                    break;
+                }
                 if (sel.name == "similarity_cosine")
                     o.fn = out_col::sim_fn::cosine;
                 else if (sel.name == "similarity_dot_product")
@@ -408,13 +431,6 @@ column_spec spec_of(const table_def& t, const std::string& name, const proto::da
     return column_spec{t.keyspace, t.name, name, type};
 }
 
-byte_buffer metadata_id(const std::vector<column_spec>& cols) {
-    std::string s;
-    for (const auto& c : cols)
-        s += c.keyspace + "." + c.table + "." + c.name + ":" + proto::to_cql_string(c.type) + ";";
-    return hash16(s);
-}
-
 partition_key engine::impl::make_partition_key(const std::vector<byte_buffer>& pk) {
     byte_buffer key;
     if (pk.size() == 1) {
@@ -573,8 +589,10 @@ result engine::impl::select(const ast::select_statement& s, exec_context& ctx,
         if (ann_query.size() != ann_col->type.dimension)
             invalid("Invalid vector literal for " + ann_col->name);
     }
-    bool aggregate = std::any_of(sel.begin(), sel.end(),
-                                 [](const out_col& c) { return c.k == out_col::kind::count; });
+    bool aggregate = std::any_of(sel.begin(), sel.end(), [](const out_col& c) {
+        return c.k == out_col::kind::count || c.k == out_col::kind::min ||
+               c.k == out_col::kind::max;
+    });
 
     // ---- token restrictions
     std::int64_t tok_lo = std::numeric_limits<std::int64_t>::min();
@@ -657,6 +675,8 @@ result engine::impl::select(const ast::select_statement& s, exec_context& ctx,
     }
     bool pk_all = std::all_of(pk_eq.begin(), pk_eq.end(), [](auto* p) { return p != nullptr; });
     bool pk_any = std::any_of(pk_eq.begin(), pk_eq.end(), [](auto* p) { return p != nullptr; });
+    if (aggregate && !pk_all && ctx.session)  // Cassandra's client warning
+        ctx.session->warnings.push_back("Aggregation query used without partition key");
     if (pk_other && !s.allow_filtering)
         invalid(
             "Only EQ and IN relation are supported on the partition key (unless you use the "
@@ -994,6 +1014,24 @@ result engine::impl::select(const ast::select_statement& s, exec_context& ctx,
                         cell_of(out_col{out_col::kind::column, c.col, "", c.col->type, {}}, h))
                         ++n;
                 row_out.push_back(bigint_bytes(n));
+            } else if (c.k == out_col::kind::min || c.k == out_col::kind::max) {
+                // The least / greatest non-null value in the type's order; null when none.
+                std::optional<byte_buffer> best;
+                std::optional<value> best_value;
+                for (const auto& h : hits) {
+                    auto cell =
+                        cell_of(out_col{out_col::kind::column, c.col, "", c.col->type, {}}, h);
+                    if (!cell) continue;
+                    auto v = decode(c.col->type, *cell);
+                    if (!v) continue;
+                    const int cmp =
+                        best_value ? proto::compare_values(c.col->type, *v, *best_value) : 0;
+                    if (!best_value || (c.k == out_col::kind::min ? cmp < 0 : cmp > 0)) {
+                        best_value = std::move(v);
+                        best = std::move(cell);
+                    }
+                }
+                row_out.push_back(std::move(best));
             } else {
                 row_out.push_back(hits.empty() ? std::nullopt : cell_of(c, hits.front()));
             }

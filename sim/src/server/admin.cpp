@@ -116,7 +116,8 @@ const char* help_text =
     "nodes | stop N | start N | restart N | remove N | add N | pause N | resume N |\n"
     "latency N 50ms |\n"
     "prime N|* \"REGEX\" KIND [times=K] [cl=LEVEL] [received=K] [block_for=K] [required=K]\n"
-    "  [alive=K] [data_present=BOOL] [write_type=TYPE] [failures=K] [message=\"TEXT\"] |\n"
+    "  [alive=K] [data_present=BOOL] [write_type=TYPE] [failures=K] [failure_code=N]\n"
+    "  [message=\"TEXT\"] |\n"
     "unprime N|* | close-after N K | corrupt-crc N | wrong-stream N [K] | max-streams N K |\n"
     "clear N|* | log N | clear-log N|* | help | quit\n";
 
@@ -185,6 +186,8 @@ std::string run(cluster& c, const std::vector<std::string>& t) {
                 r.error.write_type = v;
             else if (k == "failures")
                 r.error.num_failures = static_cast<std::int32_t>(parse_int(v));
+            else if (k == "failure_code")
+                r.error.failure_code = static_cast<std::uint16_t>(parse_int(v));
             else if (k == "message")
                 r.error.message = v;
             else

@@ -23,10 +23,6 @@ std::string default_message(error_code code) {
             return "Operation timed out - received only 0 responses.";
         case error_code::write_timeout:
             return "Operation timed out - received only 0 responses.";
-        case error_code::read_failure:
-            return "Operation failed - received 0 responses and 1 failures";
-        case error_code::write_failure:
-            return "Operation failed - received 0 responses and 1 failures";
         case error_code::overloaded:
             return "Server is in overloaded state. Cannot accept more requests at this point";
         case error_code::is_bootstrapping:
@@ -40,6 +36,30 @@ std::string default_message(error_code code) {
         default:
             return "Error primed by cqlsim";
     }
+}
+
+// Cassandra's RequestFailureReason names.
+std::string_view failure_reason_name(std::uint16_t code) {
+    switch (code) {
+        case 1:
+            return "READ_TOO_MANY_TOMBSTONES";
+        case 2:
+            return "TIMEOUT";
+        case 3:
+            return "INCOMPATIBLE_SCHEMA";
+        default:
+            return "UNKNOWN";
+    }
+}
+
+// Cassandra's words for a read or write failure: each failing replica's reason and address.
+std::string failure_message(const primed_error& e) {
+    std::string msg = "Operation failed - received " + std::to_string(e.received) +
+                      " responses and " + std::to_string(e.num_failures) + " failures";
+    for (std::int32_t i = 0; i < e.num_failures; ++i)
+        msg += std::string(i ? ", " : ": ") + std::string(failure_reason_name(e.failure_code)) +
+               " from /127.0.0." + std::to_string(i + 1) + ":7000";
+    return msg;
 }
 
 proto::inet_address local_inet() {
@@ -334,6 +354,9 @@ void connection::handle_startup(std::int16_t stream, const proto::startup_reques
                                "Unknown compression algorithm: " + std::string(*c));
     }
     scratch_.clear();
+    // Like Cassandra, v3/v4 compress from the answer to STARTUP on (spec v4 section 5
+    // allows it; Cassandra 4.0 sends an LZ4 READY or AUTHENTICATE).
+    if (*version_ < proto::protocol_version::v5) v4_lz4_ = lz4;
     bool auth = !cluster_->cfg.users.empty();
     if (auth)
         proto::encode_response_frame(scratch_, *version_, stream,
@@ -342,14 +365,12 @@ void connection::handle_startup(std::int16_t stream, const proto::startup_reques
         proto::encode_response_frame(scratch_, *version_, stream, proto::ready_response{});
     emit(false);
     state_ = auth ? state::authenticating : state::ready;
-    // From here on: v3/v4 compress frame bodies, v5 wraps frames in segments.
+    // From here on v5 wraps frames in segments (the READY itself is a plain frame).
     if (*version_ >= proto::protocol_version::v5) {
         segmented_ = true;
         seg_compression_ =
             lz4 ? proto::compression_algorithm::lz4 : proto::compression_algorithm::none;
         segments_.emplace(seg_compression_);
-    } else {
-        v4_lz4_ = lz4;
     }
 }
 
@@ -404,7 +425,11 @@ bool connection::apply_prime(std::int16_t stream, const std::string& text, proto
         primed_error e = it->rule.error;
         if (it->rule.times > 0 && --it->rule.times == 0) primes.erase(it);
         auto c = e.consistency.value_or(cl);
-        std::string msg = e.message.empty() ? default_message(e.code) : e.message;
+        std::string msg =
+            !e.message.empty() ? e.message
+            : e.code == error_code::read_failure || e.code == error_code::write_failure
+                ? failure_message(e)
+                : default_message(e.code);
         proto::error_details d;
         std::vector<proto::failure_reason> reasons;
         if ((e.code == error_code::read_failure || e.code == error_code::write_failure) &&
@@ -412,7 +437,7 @@ bool connection::apply_prime(std::int16_t stream, const std::string& text, proto
             for (std::int32_t i = 0; i < e.num_failures; ++i) {
                 auto a = local_inet();
                 a.bytes[3] = static_cast<std::uint8_t>(i + 1);
-                reasons.push_back({a, 0x0000});
+                reasons.push_back({a, e.failure_code});
             }
         }
         switch (e.code) {
@@ -574,7 +599,8 @@ void connection::handle_data(std::int16_t stream, proto::decoded_request& req) {
 void connection::write_result(std::int16_t stream, const result& r, bool skip_metadata,
                               std::optional<proto::bytes_view> client_metadata_id) {
     scratch_.clear();
-    encode_result_frame(scratch_, *version_, stream, r, skip_metadata, client_metadata_id);
+    encode_result_frame(scratch_, *version_, stream, r, skip_metadata, client_metadata_id,
+                        session_.warnings);
     emit(true);
 }
 

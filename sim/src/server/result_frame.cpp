@@ -22,29 +22,50 @@ proto::table_spec common_table(const std::vector<column_spec>& cols, bool& all_s
     return {cols.front().keyspace, cols.front().table};
 }
 
-void fill_columns(const std::vector<column_spec>& in, std::vector<proto::column_spec>& out) {
+// Before v5 a duration column is announced as Cassandra's custom DurationType (the type id
+// 0x0015 is v5's), as Cassandra does.
+proto::data_type for_version(proto::data_type t, proto::protocol_version v) {
+    if (v >= proto::protocol_version::v5) return t;
+    if (t.id == proto::type_id::duration) {
+        proto::data_type custom(proto::type_id::custom);
+        custom.custom_class = "org.apache.cassandra.db.marshal.DurationType";
+        return custom;
+    }
+    for (auto& p : t.params)
+        p = for_version(std::move(p), v);
+    return t;
+}
+
+void fill_columns(const std::vector<column_spec>& in, std::vector<proto::column_spec>& out,
+                  proto::protocol_version v) {
     out.clear();
     out.reserve(in.size());
     for (const auto& c : in)
-        out.push_back({c.keyspace, c.table, c.name, c.type});
+        out.push_back({c.keyspace, c.table, c.name, for_version(c.type, v)});
 }
 
 }  // namespace
 
 void encode_result_frame(proto::byte_buffer& out, proto::protocol_version v, std::int16_t stream,
                          const result& r, bool skip_metadata,
-                         std::optional<proto::bytes_view> client_metadata_id) {
+                         std::optional<proto::bytes_view> client_metadata_id,
+                         std::span<const std::string> warnings) {
+    proto::body_prefix warned;
+    for (const auto& w : warnings)
+        warned.warnings.push_back(w);
+    const proto::body_prefix* pre =
+        v >= proto::protocol_version::v4 && !warned.warnings.empty() ? &warned : nullptr;
     std::visit(
         [&](const auto& x) {
             using T = std::decay_t<decltype(x)>;
             if constexpr (std::is_same_v<T, void_result>) {
-                proto::encode_response_frame(out, v, stream, proto::void_result{});
+                proto::encode_response_frame(out, v, stream, proto::void_result{}, pre);
             } else if constexpr (std::is_same_v<T, rows_result>) {
                 proto::result_metadata md;
                 bool same = false;
                 md.global_spec = common_table(x.columns, same);
                 md.global_tables_spec = same;
-                fill_columns(x.columns, md.columns);
+                fill_columns(x.columns, md.columns, v);
                 md.column_count = static_cast<std::int32_t>(x.columns.size());
                 if (x.paging_state) md.paging_state = proto::bytes_view(*x.paging_state);
                 bool skip = skip_metadata;
@@ -55,7 +76,7 @@ void encode_result_frame(proto::byte_buffer& out, proto::protocol_version v, std
                     skip = false;
                 }
                 md.no_metadata = skip;
-                auto at = proto::begin_response_frame(out, v, stream, proto::opcode::result);
+                auto at = proto::begin_response_frame(out, v, stream, proto::opcode::result, pre);
                 proto::rows_result_writer rw(out, v, md);
                 for (const auto& row : x.rows)
                     for (const auto& cell : row) {
@@ -67,8 +88,8 @@ void encode_result_frame(proto::byte_buffer& out, proto::protocol_version v, std
                 (void)rw.finish();
                 proto::end_response_frame(out, at);
             } else if constexpr (std::is_same_v<T, set_keyspace_result>) {
-                proto::encode_response_frame(out, v, stream,
-                                             proto::set_keyspace_result{x.keyspace});
+                proto::encode_response_frame(out, v, stream, proto::set_keyspace_result{x.keyspace},
+                                             pre);
             } else if constexpr (std::is_same_v<T, schema_change_result>) {
                 proto::schema_change_result sc;
                 sc.change.change = static_cast<proto::schema_change_type>(x.change);
@@ -77,7 +98,7 @@ void encode_result_frame(proto::byte_buffer& out, proto::protocol_version v, std
                 sc.change.name = x.name;
                 for (const auto& a : x.arg_types)
                     sc.change.arg_types.push_back(a);
-                proto::encode_response_frame(out, v, stream, sc);
+                proto::encode_response_frame(out, v, stream, sc, pre);
             } else if constexpr (std::is_same_v<T, prepared_result>) {
                 proto::prepared_result p;
                 p.id = x.id;
@@ -86,7 +107,7 @@ void encode_result_frame(proto::byte_buffer& out, proto::protocol_version v, std
                 p.metadata.global_spec = common_table(x.bind_variables, same);
                 p.metadata.global_tables_spec = same;
                 p.metadata.pk_indexes = x.pk_indexes;
-                fill_columns(x.bind_variables, p.metadata.columns);
+                fill_columns(x.bind_variables, p.metadata.columns, v);
                 if (x.result_columns.empty()) {
                     p.result.no_metadata = true;
                     p.result.column_count = 0;
@@ -94,10 +115,10 @@ void encode_result_frame(proto::byte_buffer& out, proto::protocol_version v, std
                     bool rsame = false;
                     p.result.global_spec = common_table(x.result_columns, rsame);
                     p.result.global_tables_spec = rsame;
-                    fill_columns(x.result_columns, p.result.columns);
+                    fill_columns(x.result_columns, p.result.columns, v);
                     p.result.column_count = static_cast<std::int32_t>(x.result_columns.size());
                 }
-                proto::encode_response_frame(out, v, stream, p);
+                proto::encode_response_frame(out, v, stream, p, pre);
             } else if constexpr (std::is_same_v<T, error>) {
                 proto::error_details d;
                 if (x.code == error_code::already_exists)
@@ -105,7 +126,7 @@ void encode_result_frame(proto::byte_buffer& out, proto::protocol_version v, std
                 else if (x.code == error_code::unprepared)
                     d = proto::unprepared_info{x.unprepared_id};
                 proto::error_response er{static_cast<proto::error_code>(x.code), x.message, d};
-                proto::encode_response_frame(out, v, stream, er);
+                proto::encode_response_frame(out, v, stream, er, pre);
             }
         },
         r);
