@@ -1,0 +1,12 @@
+#pragma once
+/// \file
+/// Object mapping: rows as structs, structs as user types and bound values, table models,
+/// generated DDL and schema sync, a typed query builder and mapped streams. docs/mapping.md
+/// is the guide.
+
+#include "cql/mapping/cql_types.hpp"
+#include "cql/mapping/errc.hpp"
+#include "cql/mapping/model.hpp"
+#include "cql/mapping/reflect.hpp"
+#include "cql/mapping/row.hpp"
+#include "cql/mapping/struct_codec.hpp"
