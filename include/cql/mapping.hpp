@@ -4,6 +4,7 @@
 /// generated DDL and schema sync, a typed query builder and mapped streams. docs/mapping.md
 /// is the guide.
 
+#include "cql/mapping/bind.hpp"
 #include "cql/mapping/cql_types.hpp"
 #include "cql/mapping/errc.hpp"
 #include "cql/mapping/model.hpp"
