@@ -10,4 +10,5 @@
 #include "cql/mapping/model.hpp"
 #include "cql/mapping/reflect.hpp"
 #include "cql/mapping/row.hpp"
+#include "cql/mapping/schema.hpp"
 #include "cql/mapping/struct_codec.hpp"
