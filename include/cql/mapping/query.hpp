@@ -208,10 +208,11 @@ std::error_code finish_write(result& r, write_result<T>& out, std::string& why) 
     if (!out.applied && !r.empty()) {
         row_plan<T> plan;
         T current{};
-        auto ec = row_plan<T>::make(&r.metadata(), plan, &why, true, true);
-        if (!ec) ec = plan.read(r.front(), current, &why);
-        if (ec) return ec;
-        out.current = std::move(current);
+        if (auto ec = row_plan<T>::make(&r.metadata(), plan, &why, true, true)) return ec;
+        if (plan.any_column()) {  // else there is no row: only "[applied]" came back
+            if (auto ec = plan.read(r.front(), current, &why)) return ec;
+            out.current = std::move(current);
+        }
     }
     out.raw = std::move(r);
     return {};

@@ -97,6 +97,13 @@ class row_plan {
         return {};
     }
 
+    // True when at least one member has a column.
+    bool any_column() const noexcept {
+        for (auto c : column_)
+            if (c != absent) return true;
+        return false;
+    }
+
     std::error_code read(const row_view& row, T& out, std::string* why) const {
         std::error_code ec;
         for_each_member_index<T>([&](auto i) {
