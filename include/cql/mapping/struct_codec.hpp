@@ -22,6 +22,7 @@
 #include <optional>
 #include <string_view>
 #include <system_error>
+#include <tuple>
 #include <type_traits>
 
 #include "cql/mapping/model.hpp"
@@ -41,14 +42,29 @@ struct optional_of<std::optional<T>> {
 template <class T>
 inline constexpr bool is_optional_v = !std::is_void_v<typename optional_of<T>::type>;
 
-// A member type the driver can read and bind: a value type, or an optional of one.
+// A member type the driver can read and bind: a value type, or an optional of one, whose
+// elements (collections, tuples) have codecs too.
 template <class M>
-inline constexpr bool has_cql_codec = [] {
-    if constexpr (is_optional_v<M>)
-        return values::value_type<typename optional_of<M>::type>;
-    else
+constexpr bool codec_for() {
+    constexpr int k = values::detail::kind<M>::value;
+    if constexpr (is_optional_v<M>) {
+        return codec_for<typename optional_of<M>::type>();
+    } else if constexpr (protocol::cell_type<M> || mapped_struct<M>) {
+        return true;  // a struct's own members are checked where it is used
+    } else if constexpr (k == 1 || k == 2 || k == 5) {
+        return codec_for<typename M::value_type>();
+    } else if constexpr (k == 3) {
+        return codec_for<typename M::key_type>() && codec_for<typename M::mapped_type>();
+    } else if constexpr (k == 4) {
+        return []<class... Ts>(std::type_identity<std::tuple<Ts...>>) {
+            return (codec_for<Ts>() && ...);
+        }(std::type_identity<M>{});
+    } else {
         return values::value_type<M>;
-}();
+    }
+}
+template <class M>
+inline constexpr bool has_cql_codec = codec_for<M>();
 
 // Named so that the compiler's "In instantiation of" line names the member.
 template <auto Member, class MemberType>
