@@ -1,6 +1,6 @@
 // A model (keys, renames) needs member names: a plain aggregate cannot have one.
-// expect: static assertion failed: cql mapping: only a struct described with BOOST_DESCRIBE_STRUCT
-// has a model
+// expect: static assertion failed
+// expect: cql mapping: only a struct described with BOOST_DESCRIBE_STRUCT has a model
 #include <boost/describe/class.hpp>
 
 #include "cql/mapping.hpp"
