@@ -108,35 +108,8 @@ class row_plan {
         std::error_code ec;
         for_each_member_index<T>([&](auto i) {
             if (ec || column_[i] == absent) return;
-            using M = member_type<T, i>;
-            const std::size_t c = column_[i];
-            if constexpr (!is_optional_v<M>) {
-                if (c < row.size() && row[c].state != protocol::value_view::kind::bytes) {
-                    if constexpr (is_collection_v<M>) {
-                        members<T>::template get<i>(out).clear();  // Cassandra's empty collection
-                        return;
-                    }
-                    ec = fail(mapping_errc::null_value, why,
-                              "cql mapping: column '" + column_name(c) + "' is null but member '" +
-                                  model_of<T>().mapping().members[i].member + "' of " +
-                                  model_of<T>().mapping().struct_name + " (" + cpp_type_name<M>() +
-                                  ") is not optional");
-                    return;
-                }
-            }
-            if (auto e = row.try_get(c, members<T>::template get<i>(out))) {
-                std::string detail;
-                ec = meta_ ? check_type<i>(&detail) : std::error_code{};
-                if (!ec) {
-                    ec = e;
-                    if (why)
-                        *why = "cql mapping: column '" + column_name(c) + "' into member '" +
-                               model_of<T>().mapping().members[i].member + "' of " +
-                               model_of<T>().mapping().struct_name + ": " + e.message();
-                } else if (why) {
-                    *why = std::move(detail);
-                }
-            }
+            auto& m = members<T>::template get<i>(out);
+            if (row.try_get(column_[i], m)) ec = failed<i>(row, m, why);
         });
         return ec;
     }
@@ -144,6 +117,34 @@ class row_plan {
   private:
     static std::error_code fail(mapping_errc e, std::string* why, std::string message) {
         if (why) *why = std::move(message);
+        return e;
+    }
+
+    // Why member I could not be read (off the common path): a null into a member that is
+    // not optional (a null collection reads as an empty one), a type the member cannot
+    // hold, or a malformed value.
+    template <std::size_t I>
+    [[gnu::cold, gnu::noinline]] std::error_code failed(const row_view& row, member_type<T, I>& m,
+                                                        std::string* why) const {
+        using M = member_type<T, I>;
+        const std::size_t c = column_[I];
+        const auto& mapping = model_of<T>().mapping();
+        if (c < row.size() && row[c].state != protocol::value_view::kind::bytes) {
+            if constexpr (is_collection_v<M>) {
+                m.clear();  // Cassandra stores an empty collection as null
+                return {};
+            }
+            return fail(mapping_errc::null_value, why,
+                        "cql mapping: column '" + column_name(c) + "' is null but member '" +
+                            mapping.members[I].member + "' of " + mapping.struct_name + " (" +
+                            cpp_type_name<M>() + ") is not optional");
+        }
+        if (meta_)
+            if (auto ec = check_type<I>(why)) return ec;
+        const auto e = row.try_get(c, m);
+        if (why)
+            *why = "cql mapping: column '" + column_name(c) + "' into member '" +
+                   mapping.members[I].member + "' of " + mapping.struct_name + ": " + e.message();
         return e;
     }
 
