@@ -97,7 +97,9 @@ class mapper {
     auto async_sync_table(diagnostics& diag, Token&& tok) const {
         return sync(&diag, std::forward<Token>(tok));
     }
-    /// \copydoc async_sync_table(diagnostics&, Token&&) const
+    /// \copybrief async_sync_table(diagnostics&, Token&&) const
+    /// As the overload with `diag`, without the details.
+    /// \param tok an Asio completion token.
     template <class Token>
     auto async_sync_table(Token&& tok) const {
         return sync(nullptr, std::forward<Token>(tok));
@@ -183,7 +185,9 @@ class mapped_batch {
     auto async_execute(diagnostics& diag, Token&& tok) const {
         return run(&diag, std::forward<Token>(tok));
     }
-    /// \copydoc async_execute(diagnostics&, Token&&) const
+    /// \copybrief async_execute(diagnostics&, Token&&) const
+    /// As the overload with `diag`, without the details.
+    /// \param tok an Asio completion token.
     template <class Token>
     auto async_execute(Token&& tok) const {
         return run(nullptr, std::forward<Token>(tok));

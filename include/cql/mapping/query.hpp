@@ -271,7 +271,9 @@ class select_query : public detail::query_base<select_query<T>> {
     auto async_all(diagnostics& diag, Token&& tok) const {
         return all(&diag, std::forward<Token>(tok));
     }
-    /// \copydoc async_all(diagnostics&, Token&&) const
+    /// \copybrief async_all(diagnostics&, Token&&) const
+    /// As the overload with `diag`, without the details.
+    /// \param tok an Asio completion token.
     template <class Token>
     auto async_all(Token&& tok) const {
         return all(nullptr, std::forward<Token>(tok));
@@ -284,7 +286,9 @@ class select_query : public detail::query_base<select_query<T>> {
     auto async_one(diagnostics& diag, Token&& tok) const {
         return one(&diag, std::forward<Token>(tok));
     }
-    /// \copydoc async_one(diagnostics&, Token&&) const
+    /// \copybrief async_one(diagnostics&, Token&&) const
+    /// As the overload with `diag`, without the details.
+    /// \param tok an Asio completion token.
     template <class Token>
     auto async_one(Token&& tok) const {
         return one(nullptr, std::forward<Token>(tok));
@@ -379,7 +383,9 @@ class insert_query : public detail::query_base<insert_query<T>> {
     auto async_execute(diagnostics& diag, Token&& tok) const {
         return run(&diag, std::forward<Token>(tok));
     }
-    /// \copydoc async_execute(diagnostics&, Token&&) const
+    /// \copybrief async_execute(diagnostics&, Token&&) const
+    /// As the overload with `diag`, without the details.
+    /// \param tok an Asio completion token.
     template <class Token>
     auto async_execute(Token&& tok) const {
         return run(nullptr, std::forward<Token>(tok));
@@ -480,7 +486,9 @@ class update_query : public detail::query_base<update_query<T>> {
     auto async_execute(diagnostics& diag, Token&& tok) const {
         return run(&diag, std::forward<Token>(tok));
     }
-    /// \copydoc async_execute(diagnostics&, Token&&) const
+    /// \copybrief async_execute(diagnostics&, Token&&) const
+    /// As the overload with `diag`, without the details.
+    /// \param tok an Asio completion token.
     template <class Token>
     auto async_execute(Token&& tok) const {
         return run(nullptr, std::forward<Token>(tok));
@@ -543,7 +551,9 @@ class delete_query : public detail::query_base<delete_query<T>> {
     auto async_execute(diagnostics& diag, Token&& tok) const {
         return run(&diag, std::forward<Token>(tok));
     }
-    /// \copydoc async_execute(diagnostics&, Token&&) const
+    /// \copybrief async_execute(diagnostics&, Token&&) const
+    /// As the overload with `diag`, without the details.
+    /// \param tok an Asio completion token.
     template <class Token>
     auto async_execute(Token&& tok) const {
         return run(nullptr, std::forward<Token>(tok));
