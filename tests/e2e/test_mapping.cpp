@@ -673,6 +673,40 @@ TEST_CASE("mapping: cancelling a mapped stream's read while its page is on the w
     });
 }
 
+TEST_CASE("mapping: a mapped stream reports a failed fetch once, then retries it") {
+    E2E_NEEDS_CQLSIM("primed errors");
+    test_cluster tc;
+    run([&](asio::io_context& io) -> asio::awaitable<void> {
+        cql::cluster cluster(io.get_executor(), tc.config());
+        co_await cluster.async_connect(use_awaitable);
+        auto& s = cluster.session();
+        auto ks = co_await make_keyspace(s, "map_retry");
+        cql::mapper<zoo::animal> animals(s, ks);
+        co_await animals.async_sync_table(use_awaitable);
+        const zoo::animal rose{"Rosa", "canina", std::nullopt, 1};
+        co_await animals.insert(rose).async_execute(use_awaitable);
+        auto q = animals.select().where(col(&zoo::animal::genus) == "Rosa");
+        co_await q.async_all(use_awaitable);  // prepared and cached: the EXECUTE fails below
+
+        cqlsim::prime_rule rule;
+        rule.pattern = "FROM " + ks + "\\.animals WHERE genus";
+        rule.error.code = cqlsim::error_code::invalid;
+        rule.error.message = "primed failure";
+        rule.times = 1;
+        tc.sim().prime(cqlsim::cluster::all_nodes, rule);
+        auto rows = q.stream();
+        auto [ec, none] = co_await rows.async_next(asio::as_tuple(use_awaitable));
+        CHECK(ec == cql::server_errc::invalid);
+        CHECK(rows.error_message() == "primed failure");
+        CHECK_FALSE(rows.fetch_in_flight());  // not fetched again until asked
+        CHECK(rows.pages_fetched() == 0);
+        auto row = co_await rows.async_next(use_awaitable);
+        REQUIRE(row);
+        CHECK(row->species == "canina");
+        co_await cluster.async_close(use_awaitable);
+    });
+}
+
 TEST_CASE("mapping: refused queries are not sent") {
     E2E_NEEDS_CQLSIM("the request log");
     test_cluster tc;

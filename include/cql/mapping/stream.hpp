@@ -131,6 +131,7 @@ class stream_state : public std::enable_shared_from_this<stream_state<T>> {
         error_code ec;
         std::optional<T> row;
         std::optional<std::vector<T>> page;
+        bool reported_failure = false;
         if (row_ || page_) {
             bool answered = false;
             while (!answered) {
@@ -167,6 +168,7 @@ class stream_state : public std::enable_shared_from_this<stream_state<T>> {
                     why_ = std::move(error_why_);
                     error_ = {};
                     answered = true;
+                    reported_failure = true;
                 } else if (done_) {
                     answered = true;  // nullopt: every row was read
                 } else {
@@ -178,7 +180,9 @@ class stream_state : public std::enable_shared_from_this<stream_state<T>> {
                 page_done = std::move(page_);
             }
         }
-        const bool fetch = !fetching_ && !done_ && !cancelled_ && !error_ && ready_.size() < ahead_;
+        // After a failed fetch is reported, the page is fetched again when the reader asks.
+        const bool fetch = !fetching_ && !done_ && !cancelled_ && !error_ && !reported_failure &&
+                           ready_.size() < ahead_;
         if (fetch) fetching_ = true;
         lk.unlock();
         if (row_done) row_done->complete(ec, std::move(row));
