@@ -33,13 +33,9 @@ std::string column_list(const std::vector<const column_definition*>& cols) {
 
 std::vector<const column_definition*> key_columns(const table_definition& def, column_role role) {
     std::vector<const column_definition*> out;
-    for (int pos = 0;; ++pos) {
-        const column_definition* found = nullptr;
-        for (const auto& c : def.columns)
-            if (c.role == role && c.key_position == pos) found = &c;
-        if (!found) return out;
-        out.push_back(found);
-    }
+    for (std::size_t i : detail::key_order(def.columns, role))
+        out.push_back(&def.columns[i]);
+    return out;
 }
 
 std::string qualified(const std::string& keyspace, const std::string& name) {

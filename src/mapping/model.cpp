@@ -18,27 +18,11 @@ std::string default_cql_name(std::string_view cpp_type_name) {
 }
 
 std::vector<std::size_t> struct_mapping::partition_key() const {
-    std::vector<std::size_t> out;
-    for (int pos = 0;; ++pos) {
-        std::size_t found = members.size();
-        for (std::size_t i = 0; i < members.size(); ++i)
-            if (members[i].role == column_role::partition_key && members[i].key_position == pos)
-                found = i;
-        if (found == members.size()) return out;
-        out.push_back(found);
-    }
+    return detail::key_order(members, column_role::partition_key);
 }
 
 std::vector<std::size_t> struct_mapping::clustering_key() const {
-    std::vector<std::size_t> out;
-    for (int pos = 0;; ++pos) {
-        std::size_t found = members.size();
-        for (std::size_t i = 0; i < members.size(); ++i)
-            if (members[i].role == column_role::clustering && members[i].key_position == pos)
-                found = i;
-        if (found == members.size()) return out;
-        out.push_back(found);
-    }
+    return detail::key_order(members, column_role::clustering);
 }
 
 std::size_t struct_mapping::member_of_column(std::string_view column) const noexcept {

@@ -15,8 +15,8 @@ namespace zoo {
 struct animal {
     std::string genus;
     std::string species;
-    std::optional<float> size_cm;           // a column that may be null
-    std::vector<std::string> taxonomy;      // list<text>: null reads as empty
+    std::optional<float> size_cm;       // a column that may be null
+    std::vector<std::string> taxonomy;  // list<text>: null reads as empty
 };
 BOOST_DESCRIBE_STRUCT(animal, (), (genus, species, size_cm, taxonomy))
 
@@ -43,8 +43,10 @@ cql::result animals_page() {
         .column("size_cm", p::data_type(p::type_id::float_))
         .column("taxonomy", p::list_of(p::data_type(p::type_id::varchar)));
     b.cell(std::string("Panthera")).cell(std::string("leo")).cell(210.5f).null();
-    b.cell(std::string("Panthera")).cell(std::string("onca")).null().cell(
-        std::vector<std::string>{"Felidae"});
+    b.cell(std::string("Panthera"))
+        .cell(std::string("onca"))
+        .null()
+        .cell(std::vector<std::string>{"Felidae"});
     return b.build();
 }
 

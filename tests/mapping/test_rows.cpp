@@ -6,6 +6,7 @@
 #include <boost/describe/class.hpp>
 
 #include "cql/mapping.hpp"
+#include "people.hpp"
 #include "result_builder.hpp"
 
 namespace p = cql::protocol;
@@ -13,20 +14,6 @@ using mapping_test::rows_builder;
 using mapping_test::udt;
 
 namespace app {
-struct address {
-    std::string street;
-    std::optional<std::int32_t> zip;
-};
-BOOST_DESCRIBE_STRUCT(address, (), (street, zip))
-
-struct person {
-    std::int32_t id;
-    std::string name;
-    std::optional<double> score;
-    std::vector<address> addresses;
-    std::optional<address> home;
-};
-BOOST_DESCRIBE_STRUCT(person, (), (id, name, score, addresses, home))
 
 struct renamed {
     std::int32_t id;

@@ -72,7 +72,7 @@ inline constexpr bool is_collection_v =
 template <class M>
 constexpr bool contains_struct() {
     if constexpr (is_optional_v<M>) {
-        return contains_struct<typename optional_of<M>::type>();
+        return contains_struct<without_optional_t<M>>();
     } else if constexpr (mapped_struct<M>) {
         return true;
     } else if constexpr (protocol::cell_type<M> || std::is_same_v<M, protocol::byte_buffer>) {
@@ -113,7 +113,7 @@ protocol::data_type cql_type_of() {
     using protocol::data_type;
     using protocol::type_id;
     if constexpr (is_optional_v<M>) {
-        return cql_type_of<typename optional_of<M>::type>();
+        return cql_type_of<without_optional_t<M>>();
     } else if constexpr (mapped_struct<M>) {
         data_type t(type_id::udt);
         t.name = model_of<M>().mapping().type_name;
@@ -213,7 +213,7 @@ bool type_fits(const protocol::data_type& t0, std::string& why) {
         t = &resolved;
     }
     if constexpr (is_optional_v<M>) {
-        return type_fits<typename optional_of<M>::type>(*t, why);
+        return type_fits<without_optional_t<M>>(*t, why);
     } else if constexpr (mapped_struct<M>) {
         return struct_fits<M>(*t, why);
     } else if constexpr (protocol::cell_type<M>) {

@@ -84,6 +84,21 @@ struct struct_mapping {
     bool has_counters() const noexcept;
 };
 
+namespace detail {
+// Indexes of the columns (anything with `role` and `key_position`) of one key, in order.
+template <class Column>
+std::vector<std::size_t> key_order(const std::vector<Column>& columns, column_role role) {
+    std::vector<std::size_t> out;
+    for (int pos = 0;; ++pos) {
+        std::size_t found = columns.size();
+        for (std::size_t i = 0; i < columns.size(); ++i)
+            if (columns[i].role == role && columns[i].key_position == pos) found = i;
+        if (found == columns.size()) return out;
+        out.push_back(found);
+    }
+}
+}  // namespace detail
+
 /// The struct's unqualified C++ name in lower case when it is a plain identifier (the
 /// default table and type name), else "".
 std::string default_cql_name(std::string_view cpp_type_name);

@@ -70,8 +70,7 @@ template <mapped_struct T, class M>
 class column_ref {
   public:
     /// The type values are compared as.
-    using value_type =
-        std::conditional_t<detail::is_optional_v<M>, typename detail::optional_of<M>::type, M>;
+    using value_type = detail::without_optional_t<M>;
     /// The column of `member`.
     explicit column_ref(M T::*member) : member_(model_of<T>().index_of(member)) {}
 
@@ -120,23 +119,10 @@ column_ref<T, M> col(M T::*member) {
     return column_ref<T, M>(member);
 }
 
-/// What a write completes with. For a lightweight transaction (if_not_exists(),
-/// if_exists(), if_()), `applied` says whether it was applied; when it was not, `current`
-/// holds the row the server returned: the whole existing row for if_not_exists(), the
-/// columns of the conditions (and the rest default-initialised) for if_(), nothing when
-/// there is no row. Other writes are always applied.
-template <mapped_struct T>
-struct write_result {
-    bool applied = true;       ///< the "[applied]" column (true for a plain write)
-    std::optional<T> current;  ///< the current row of a failed LWT, as far as returned
-    cql::result raw;           ///< the server's answer
-};
-
-namespace detail {
-
-// Setters shared by every builder.
+/// What every query builder has: request settings, and its CQL text or the reason it is
+/// refused. `Derived` is the builder (select_query, insert_query, ...).
 template <class Derived>
-class query_base {
+class mapped_query {
   public:
     /// \copydoc statement::consistency(cql::consistency)
     Derived& consistency(cql::consistency c) {
@@ -165,11 +151,11 @@ class query_base {
     }
 
     /// The query, checked and written as CQL (its error, if any, in spec().ec / .error).
-    query_spec spec() const {
-        query_spec out;
+    detail::query_spec spec() const {
+        detail::query_spec out;
         out.core = core_;
         out.options = opts_;
-        build_query(*mapping_, core_->keyspace(), parts_, out);
+        detail::build_query(*mapping_, core_->keyspace(), parts_, out);
         return out;
     }
     /// The CQL text prepared ("" when the query is refused).
@@ -180,7 +166,9 @@ class query_base {
     std::string error_message() const { return spec().error; }
 
   protected:
-    query_base(std::shared_ptr<mapper_core> core, const struct_mapping& m, query_parts::kind what)
+    /// \cond internal
+    mapped_query(std::shared_ptr<detail::mapper_core> core, const struct_mapping& m,
+                 detail::query_parts::kind what)
         : core_(std::move(core)), mapping_(&m) {
         parts_.what = what;
     }
@@ -195,11 +183,56 @@ class query_base {
         return i;
     }
 
-    std::shared_ptr<mapper_core> core_;
+    std::shared_ptr<detail::mapper_core> core_;
     const struct_mapping* mapping_;
-    query_parts parts_;
+    detail::query_parts parts_;
     request_options opts_;
+    /// \endcond
 };
+
+template <mapped_struct T>
+struct write_result;
+
+/// What the write builders (insert_query, update_query, delete_query) have: running them.
+template <class Derived, mapped_struct T>
+class mapped_write : public mapped_query<Derived> {
+  public:
+    /// Runs the write. Completes with `void(cql::error_code, cql::write_result<T>)`.
+    /// \param diag failure details (alive until completion).
+    /// \param tok an Asio completion token.
+    template <class Token>
+    auto async_execute(diagnostics& diag, Token&& tok) const {
+        return run(&diag, std::forward<Token>(tok));
+    }
+    /// \copybrief async_execute(diagnostics&, Token&&) const
+    /// As the overload with `diag`, without the details.
+    /// \param tok an Asio completion token.
+    template <class Token>
+    auto async_execute(Token&& tok) const {
+        return run(nullptr, std::forward<Token>(tok));
+    }
+
+  protected:
+    using mapped_query<Derived>::mapped_query;
+
+  private:
+    template <class Token>
+    auto run(diagnostics* diag, Token&& tok) const;
+};
+
+/// What a write completes with. For a lightweight transaction (if_not_exists(),
+/// if_exists(), if_()), `applied` says whether it was applied; when it was not, `current`
+/// holds the row the server returned: the whole existing row for if_not_exists(), the
+/// columns of the conditions (and the rest default-initialised) for if_(), nothing when
+/// there is no row. Other writes are always applied.
+template <mapped_struct T>
+struct write_result {
+    bool applied = true;       ///< the "[applied]" column (true for a plain write)
+    std::optional<T> current;  ///< the current row of a failed LWT, as far as returned
+    cql::result raw;           ///< the server's answer
+};
+
+namespace detail {
 
 // Reads a write's result: "[applied]" and, for a failed LWT, the returned row.
 template <mapped_struct T>
@@ -220,10 +253,19 @@ std::error_code finish_write(result& r, write_result<T>& out, std::string& why) 
 
 }  // namespace detail
 
+/// \cond internal
+template <class Derived, mapped_struct T>
+template <class Token>
+auto mapped_write<Derived, T>::run(diagnostics* diag, Token&& tok) const {
+    return detail::async_run_query<write_result<T>>(
+        this->spec(), diag, false, &detail::finish_write<T>, std::forward<Token>(tok));
+}
+/// \endcond
+
 /// A SELECT of every member's column (mapper::select(), mapper::get()).
 template <mapped_struct T>
-class select_query : public detail::query_base<select_query<T>> {
-    using base = detail::query_base<select_query<T>>;
+class select_query : public mapped_query<select_query<T>> {
+    using base = mapped_query<select_query<T>>;
 
   public:
     /// \cond internal
@@ -341,8 +383,8 @@ class select_query : public detail::query_base<select_query<T>> {
 
 /// An INSERT of every member (mapper::insert()).
 template <mapped_struct T>
-class insert_query : public detail::query_base<insert_query<T>> {
-    using base = detail::query_base<insert_query<T>>;
+class insert_query : public mapped_write<insert_query<T>, T> {
+    using base = mapped_write<insert_query<T>, T>;
 
   public:
     /// \cond internal
@@ -376,21 +418,6 @@ class insert_query : public detail::query_base<insert_query<T>> {
         return *this;
     }
 
-    /// Runs the INSERT. Completes with `void(cql::error_code, cql::write_result<T>)`.
-    /// \param diag failure details (alive until completion).
-    /// \param tok an Asio completion token.
-    template <class Token>
-    auto async_execute(diagnostics& diag, Token&& tok) const {
-        return run(&diag, std::forward<Token>(tok));
-    }
-    /// \copybrief async_execute(diagnostics&, Token&&) const
-    /// As the overload with `diag`, without the details.
-    /// \param tok an Asio completion token.
-    template <class Token>
-    auto async_execute(Token&& tok) const {
-        return run(nullptr, std::forward<Token>(tok));
-    }
-
   private:
     // A member's value, viewed in the shared copy of the struct.
     template <std::size_t I, bool Unset>
@@ -416,11 +443,6 @@ class insert_query : public detail::query_base<insert_query<T>> {
             this->parts_.assignments.push_back(std::move(a));
         });
     }
-    template <class Token>
-    auto run(diagnostics* diag, Token&& tok) const {
-        return detail::async_run_query<write_result<T>>(
-            this->spec(), diag, false, &detail::finish_write<T>, std::forward<Token>(tok));
-    }
 
     std::shared_ptr<const T> value_;
     bool unset_nulls_ = false;
@@ -429,8 +451,8 @@ class insert_query : public detail::query_base<insert_query<T>> {
 /// An UPDATE (mapper::update()): set(), add(), remove() on non-key members, where() on the
 /// primary key, optional conditions.
 template <mapped_struct T>
-class update_query : public detail::query_base<update_query<T>> {
-    using base = detail::query_base<update_query<T>>;
+class update_query : public mapped_write<update_query<T>, T> {
+    using base = mapped_write<update_query<T>, T>;
 
   public:
     /// \cond internal
@@ -479,21 +501,6 @@ class update_query : public detail::query_base<update_query<T>> {
         return *this;
     }
 
-    /// Runs the UPDATE. Completes with `void(cql::error_code, cql::write_result<T>)`.
-    /// \param diag failure details (alive until completion).
-    /// \param tok an Asio completion token.
-    template <class Token>
-    auto async_execute(diagnostics& diag, Token&& tok) const {
-        return run(&diag, std::forward<Token>(tok));
-    }
-    /// \copybrief async_execute(diagnostics&, Token&&) const
-    /// As the overload with `diag`, without the details.
-    /// \param tok an Asio completion token.
-    template <class Token>
-    auto async_execute(Token&& tok) const {
-        return run(nullptr, std::forward<Token>(tok));
-    }
-
   private:
     template <class M>
     update_query& assign(M T::*member, detail::assign_op op, M value, const char* what) {
@@ -504,18 +511,13 @@ class update_query : public detail::query_base<update_query<T>> {
         this->parts_.assignments.push_back(std::move(a));
         return *this;
     }
-    template <class Token>
-    auto run(diagnostics* diag, Token&& tok) const {
-        return detail::async_run_query<write_result<T>>(
-            this->spec(), diag, false, &detail::finish_write<T>, std::forward<Token>(tok));
-    }
 };
 
 /// A DELETE of rows (mapper::remove()): where() on the primary key (a partition, a
 /// clustering prefix or range, one row), optional conditions.
 template <mapped_struct T>
-class delete_query : public detail::query_base<delete_query<T>> {
-    using base = detail::query_base<delete_query<T>>;
+class delete_query : public mapped_write<delete_query<T>, T> {
+    using base = mapped_write<delete_query<T>, T>;
 
   public:
     /// \cond internal
@@ -542,28 +544,6 @@ class delete_query : public detail::query_base<delete_query<T>> {
     delete_query& timestamp(std::int64_t micros) {
         this->parts_.timestamp = micros;
         return *this;
-    }
-
-    /// Runs the DELETE. Completes with `void(cql::error_code, cql::write_result<T>)`.
-    /// \param diag failure details (alive until completion).
-    /// \param tok an Asio completion token.
-    template <class Token>
-    auto async_execute(diagnostics& diag, Token&& tok) const {
-        return run(&diag, std::forward<Token>(tok));
-    }
-    /// \copybrief async_execute(diagnostics&, Token&&) const
-    /// As the overload with `diag`, without the details.
-    /// \param tok an Asio completion token.
-    template <class Token>
-    auto async_execute(Token&& tok) const {
-        return run(nullptr, std::forward<Token>(tok));
-    }
-
-  private:
-    template <class Token>
-    auto run(diagnostics* diag, Token&& tok) const {
-        return detail::async_run_query<write_result<T>>(
-            this->spec(), diag, false, &detail::finish_write<T>, std::forward<Token>(tok));
     }
 };
 

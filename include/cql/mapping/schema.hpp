@@ -120,7 +120,7 @@ void collect_struct_type(std::vector<type_definition>& out, std::vector<std::str
 template <class M>
 void collect_types(std::vector<type_definition>& out, std::vector<std::string>& errors) {
     if constexpr (is_optional_v<M>) {
-        collect_types<typename optional_of<M>::type>(out, errors);
+        collect_types<without_optional_t<M>>(out, errors);
     } else if constexpr (mapped_struct<M>) {
         collect_struct_type<M>(out, errors);
     } else if constexpr (collection_kind<M>::value == 1 || collection_kind<M>::value == 2 ||

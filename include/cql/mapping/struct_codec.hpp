@@ -32,15 +32,18 @@
 namespace cql::detail {
 
 template <class T>
-struct optional_of {
-    using type = void;
-};
+inline constexpr bool is_optional_v = values::detail::is_optional<T>::value;
+// The type a std::optional holds; any other type itself.
 template <class T>
-struct optional_of<std::optional<T>> {
+struct without_optional {
     using type = T;
 };
 template <class T>
-inline constexpr bool is_optional_v = !std::is_void_v<typename optional_of<T>::type>;
+struct without_optional<std::optional<T>> {
+    using type = T;
+};
+template <class T>
+using without_optional_t = typename without_optional<T>::type;
 
 // A member type the driver can read and bind: a value type, or an optional of one, whose
 // elements (collections, tuples) have codecs too.
@@ -48,7 +51,7 @@ template <class M>
 constexpr bool codec_for() {
     constexpr int k = values::detail::kind<M>::value;
     if constexpr (is_optional_v<M>) {
-        return codec_for<typename optional_of<M>::type>();
+        return codec_for<without_optional_t<M>>();
     } else if constexpr (protocol::cell_type<M> || mapped_struct<M>) {
         return true;  // a struct's own members are checked where it is used
     } else if constexpr (k == 1 || k == 2 || k == 5) {
