@@ -50,7 +50,7 @@ bool is_key(column_role r) {
 class builder {
   public:
     builder(const struct_mapping& m, std::string_view keyspace, query_parts& parts, query_spec& out)
-        : m_(m), parts_(parts), out_(out) {
+        : m_(m), parts_(parts), out_(out), keyspace_(keyspace) {
         table_ = cql_identifier(keyspace) + "." + cql_identifier(m.table);
     }
 
@@ -61,6 +61,11 @@ class builder {
                         "struct " + m_.struct_name +
                             " is mapped by position: describe it with BOOST_DESCRIBE_STRUCT to "
                             "build queries on it");
+        if (keyspace_.empty())
+            return fail(mapping_errc::invalid_model,
+                        "table " + m_.table +
+                            " has no keyspace: give its model or the mapper one, or use a "
+                            "session bound to a keyspace");
         if (m_.partition_key().empty())
             return fail(mapping_errc::invalid_model,
                         "struct " + m_.struct_name +
@@ -363,6 +368,7 @@ class builder {
     const struct_mapping& m_;
     query_parts& parts_;
     query_spec& out_;
+    std::string_view keyspace_;
     std::string table_;
 };
 

@@ -68,7 +68,8 @@ struct everything {
     std::set<std::string> st;               // set<text>
     std::map<std::string, std::int32_t> m;  // map<text, int>
     std::tuple<std::int32_t, std::string> tp;               // tuple<int, text>
-    address home;                                           // a user type
+    address home;                                           // a user type (frozen)
+    address work;                                           // a user type, not frozen
     std::vector<address> past;                              // user types in a list
     std::map<std::string, address> by_name;                 // ... in a map
     std::set<std::tuple<std::int32_t, std::string>> pairs;  // tuples in a set
@@ -76,13 +77,14 @@ struct everything {
 };
 BOOST_DESCRIBE_STRUCT(everything, (),
                       (k, a, bi, bl, b, dt, dec, d, du, f, ip, i, si, t, tm, ts, tu, ti, u, vc, vi,
-                       l, st, m, tp, home, past, by_name, pairs, none))
+                       l, st, m, tp, home, work, past, by_name, pairs, none))
 inline void cql_model(cql::model<everything>& m) {
     m.table("everything")
         .partition_key(&everything::k)
         .cql_type(&everything::a, "ascii")
         .cql_type(&everything::tu, "timeuuid")
-        .cql_type(&everything::vc, "varchar");
+        .cql_type(&everything::vc, "varchar")
+        .cql_type(&everything::work, "address");  // not frozen: fields can be set one by one
 }
 
 struct embedding {
@@ -245,6 +247,7 @@ TEST_CASE("mapping: every CQL type and user types nested in collections round-tr
         v.m = {{"x", 1}, {"y", -1}};
         v.tp = {7, "seven"};
         v.home = {"Main St", 1000, {"flat 2", "2nd floor"}, {51.5, -0.1}};
+        v.work = {"Work St", std::nullopt, {}, {1.5, 2.5}};
         v.past = {{"Old St", std::nullopt, {}, {1, 2}}, {"Older St", 9, {"x"}, {3, 4}}};
         v.by_name = {{"work", {"Work St", 5, {}, {0, 0}}}};
         v.pairs = {{1, "one"}, {2, "two"}};
@@ -279,6 +282,7 @@ TEST_CASE("mapping: every CQL type and user types nested in collections round-tr
         CHECK(got->m == v.m);
         CHECK(got->tp == v.tp);
         CHECK(got->home == v.home);
+        CHECK(got->work == v.work);
         CHECK(got->past == v.past);
         CHECK(got->by_name == v.by_name);
         CHECK(got->pairs == v.pairs);

@@ -181,6 +181,14 @@ inline void cql_model(cql::model<stray>& m) {
 }
 }  // namespace app
 
+TEST_CASE_METHOD(fixture, "a table without a keyspace is refused") {
+    cql::mapper<app::hits> nowhere(cluster.session(), "");  // no model keyspace, no USE
+    CHECK(nowhere.select().error() == cql::mapping_errc::invalid_model);
+    CHECK(nowhere.select().error_message() ==
+          "cql mapping: table counters has no keyspace: give its model or the mapper one, or "
+          "use a session bound to a keyspace");
+}
+
 TEST_CASE_METHOD(fixture, "an unknown member is refused") {
     cql::mapper<app::stray> strays(cluster.session());
     CHECK(refused(strays.select().where(col(&app::stray::hidden) == 1)) ==
