@@ -124,27 +124,28 @@ column_ref<T, M> col(M T::*member) {
 template <class Derived>
 class mapped_query {
   public:
-    /// \copydoc statement::consistency(cql::consistency)
+    /// The consistency level (unset: the execution profile's).
     Derived& consistency(cql::consistency c) {
         opts_.consistency = c;
         return self();
     }
-    /// \copydoc statement::serial_consistency(cql::consistency)
+    /// The serial consistency of a lightweight transaction (unset: the profile's).
     Derived& serial_consistency(cql::consistency c) {
         opts_.serial_consistency = c;
         return self();
     }
-    /// \copydoc statement::timeout(std::chrono::milliseconds)
+    /// The request timeout, retries included (unset: the profile's).
     Derived& timeout(std::chrono::milliseconds t) {
         opts_.timeout = t;
         return self();
     }
-    /// \copydoc statement::idempotent(bool)
+    /// Safe to retry or to execute speculatively (unset: the profile's default; never
+    /// for lightweight transactions and counters).
     Derived& idempotent(bool yes) {
         opts_.idempotent = yes;
         return self();
     }
-    /// \copydoc statement::execution_profile(std::string)
+    /// The execution profile by name ("" or unknown: the default one).
     Derived& execution_profile(std::string name) {
         opts_.execution_profile = std::move(name);
         return self();
@@ -300,7 +301,7 @@ class select_query : public mapped_query<select_query<T>> {
         this->parts_.allow_filtering = true;
         return *this;
     }
-    /// \copydoc statement::page_size(std::int32_t)
+    /// Rows per page (unset: the profile's).
     select_query& page_size(std::int32_t n) {
         this->opts_.page_size = n;
         return *this;

@@ -68,14 +68,12 @@ class stream_state : public std::enable_shared_from_this<stream_state<T>> {
     }
 
     void cancel() {
-        std::unique_lock lk(m_);
-        cancelled_ = true;
-        if (fetching_) fetch_signal_.emit(boost::asio::cancellation_type::terminal);
-        auto row = std::move(row_);
-        auto page = std::move(page_);
-        lk.unlock();
-        if (row) row->complete(boost::asio::error::operation_aborted, std::nullopt);
-        if (page) page->complete(boost::asio::error::operation_aborted, std::nullopt);
+        {
+            std::lock_guard lk(m_);
+            cancelled_ = true;
+            if (fetching_) fetch_signal_.emit(boost::asio::cancellation_type::terminal);
+        }
+        abort_waiter();
     }
 
     std::size_t pages_fetched() const {
