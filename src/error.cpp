@@ -46,6 +46,10 @@ class client_category_impl final : public std::error_category {
                 return "internal driver error";
             case errc::no_such_column:
                 return "no such column in the row";
+            case errc::connect_timed_out:
+                return "connect or handshake did not finish within connect_timeout";
+            case errc::connection_stalled:
+                return "the connection stopped delivering answers and was closed";
         }
         return "unknown cql.client error " + std::to_string(ev);
     }
@@ -126,6 +130,8 @@ bool is_connection_error(std::error_code ec) noexcept {
             case errc::connection_closed:
             case errc::connection_defunct:
             case errc::heartbeat_failed:
+            case errc::connection_stalled:
+            case errc::connect_timed_out:
             case errc::not_connected:
             case errc::host_unreachable:
             case errc::resolution_failed:

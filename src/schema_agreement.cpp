@@ -6,6 +6,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "detail/cluster_impl.hpp"
@@ -21,7 +22,8 @@ void cluster::start_check_agreement(std::unique_ptr<detail::op_completion<error_
 namespace cql::detail {
 
 namespace {
-constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+// How often agreement is checked while waiting for it.
+constexpr std::chrono::milliseconds agreement_poll{200};
 
 std::optional<protocol::uuid_bytes> version_of(row_view row) {
     std::optional<protocol::uuid_bytes> v;
@@ -82,16 +84,15 @@ asio::awaitable<bool> cluster_impl::wait_schema_agreement() {
     const auto max_wait = cfg_.max_schema_agreement_wait;
     if (max_wait.count() <= 0) co_return false;
     const auto deadline = clock::now() + max_wait;
-    asio::steady_timer timer(strand_);
     for (;;) {
         auto [ec, agreed] = co_await check_schema_agreement();
         if (!ec && agreed) co_return true;
-        if (closing_ || clock::now() + std::chrono::milliseconds(200) > deadline) break;
-        timer.expires_after(std::chrono::milliseconds(200));
-        co_await timer.async_wait(tuple_awaitable);
+        if (closing_ || clock::now() + agreement_poll > deadline) break;
+        if (!co_await control_sleep(agreement_poll)) break;
     }
-    log(log_level::warning,
-        "no schema agreement within " + std::to_string(max_wait.count()) + " ms");
+    if (!closing_)
+        log(log_level::warning,
+            "no schema agreement within " + std::to_string(max_wait.count()) + " ms");
     co_return false;
 }
 
@@ -101,10 +102,27 @@ void cluster_impl::start_check_agreement(std::unique_ptr<op_completion<error_cod
         return;
     }
     asio::co_spawn(
-        strand_,
+        control_executor(),
         [self = shared_from_this(), op = std::move(op)]() mutable -> asio::awaitable<void> {
             auto [ec, agreed] = co_await self->check_schema_agreement();
             op->complete(ec, agreed);
+        },
+        asio::detached);
+}
+
+void cluster_impl::settle_schema_change(shard& s, request& r) {
+    // The request waits (on its shard, counted in flight) while the control executor waits
+    // for agreement and re-reads the schema; then it completes on its shard.
+    asio::co_spawn(
+        control_executor(),
+        [self = shared_from_this(), sh = &s, rq = &r]() -> asio::awaitable<void> {
+            const bool agreed = co_await self->wait_schema_agreement();
+            if (!self->closing_) {
+                auto sec = co_await self->refresh_schema();
+                if (sec && !self->closing_)
+                    self->log(log_level::warning, "schema refresh failed: " + sec.message());
+            }
+            asio::post(sh->executor(), [rq, agreed] { rq->complete_schema_change(agreed); });
         },
         asio::detached);
 }

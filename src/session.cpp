@@ -1,18 +1,11 @@
-// The session: encoding requests, running them over the query plan (retries, speculative
-// executions, timeouts, UNPREPARED recovery), preparing, paging.
+// The session: encoding requests when they are initiated (the engine runs them, see
+// detail/engine.hpp), and paging.
 #include <algorithm>
-
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/bind_allocator.hpp>
-#include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include "cql/protocol/murmur3.hpp"
 #include "cql/session.hpp"
 #include "detail/cluster_impl.hpp"
+#include "detail/shard.hpp"
 #include "detail/statement_kind.hpp"
 
 namespace cql {
@@ -22,20 +15,18 @@ namespace cql {
 boost::asio::any_io_executor session::get_executor() const noexcept {
     return impl_->user_executor();
 }
-std::shared_ptr<detail::request_spec> session::make_spec(const statement& s, diagnostics* d) const {
-    return impl_->make_spec(s, d, bound_keyspace_);
+detail::request_handle session::make_request(const statement& s, diagnostics* d) const {
+    return impl_->make_request(s, d, bound_keyspace_);
 }
-std::shared_ptr<detail::request_spec> session::make_spec(const bound_statement& s,
-                                                         diagnostics* d) const {
-    return impl_->make_spec(s, d, bound_keyspace_);
+detail::request_handle session::make_request(const bound_statement& s, diagnostics* d) const {
+    return impl_->make_request(s, d, bound_keyspace_);
 }
-std::shared_ptr<detail::request_spec> session::make_spec(const batch& b, diagnostics* d) const {
-    return impl_->make_spec(b, d, bound_keyspace_);
+detail::request_handle session::make_request(const batch& b, diagnostics* d) const {
+    return impl_->make_request(b, d, bound_keyspace_);
 }
-void session::start(std::shared_ptr<detail::request_spec> spec,
-                    std::unique_ptr<detail::result_completion> op,
+void session::start(detail::request_handle r, std::unique_ptr<detail::result_completion> op,
                     boost::asio::cancellation_slot slot) const {
-    impl_->start_request(std::move(spec), std::move(op), slot);
+    impl_->start_request(std::move(r), std::move(op), slot);
 }
 void session::start_prepare(std::string query, std::unique_ptr<detail::prepare_completion> op,
                             boost::asio::cancellation_slot slot) const {
@@ -126,12 +117,12 @@ void page_stream::start_next(std::unique_ptr<detail::page_completion> op,
         op->complete(error_code{}, std::nullopt);
         return;
     }
-    auto spec = std::visit([&](const auto& s) { return session_->make_spec(s, nullptr); }, st_);
+    auto req = std::visit([&](const auto& s) { return session_->make_request(s, nullptr); }, st_);
     auto step = std::make_unique<page_step>();
     step->stream = this;
     step->on_page = [this](error_code ec, const result& r) { on_page(ec, r); };
     step->op = std::move(op);
-    session_->start(std::move(spec), std::move(step), slot);
+    session_->start(std::move(req), std::move(step), slot);
 }
 
 void page_stream::start_next_row(std::unique_ptr<detail::row_completion> op,
@@ -172,20 +163,6 @@ void page_stream::start_next_row(std::unique_ptr<detail::row_completion> op,
 namespace cql::detail {
 
 namespace {
-constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
-
-std::string quote_identifier(const std::string& ks) {
-    bool plain = !ks.empty() && !(ks[0] >= '0' && ks[0] <= '9');
-    for (char c : ks)
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) plain = false;
-    if (plain) return ks;
-    std::string out = "\"";
-    for (char c : ks) {
-        if (c == '"') out += '"';
-        out += c;
-    }
-    return out + "\"";
-}
 
 // The routing key into `key` (cleared first; empty when a key column is not bound).
 void routing_key_into(const prepared_info& info, const std::vector<protocol::value_view>& values,
@@ -203,53 +180,12 @@ void routing_key_into(const prepared_info& info, const std::vector<protocol::val
         protocol::append_composite_component(key, values[i].data);
 }
 
-std::string hex_id(protocol::bytes_view id) {
-    static const char* digits = "0123456789abcdef";
-    std::string s;
-    for (auto b : id) {
-        s += digits[b >> 4];
-        s += digits[b & 15];
-    }
-    return s;
-}
 }  // namespace
 
 // ---- encoding ----
 
-namespace {
-// request_spec objects are recycled (their buffers keep their capacity; see
-// thread_cache.hpp), as are their shared_ptr control blocks (recycled_allocator).
-constexpr std::size_t max_kept_frame = 64 * 1024;
-struct spec_cache_traits {
-    using item = request_spec*;
-    static void dispose(request_spec*&& p) noexcept { delete p; }
-};
-using spec_cache = thread_cache<spec_cache_traits>;
-struct spec_recycler {
-    void operator()(request_spec* p) const noexcept {
-        if (p->frame.capacity() > max_kept_frame) {
-            delete p;
-            return;
-        }
-        auto frame = std::move(p->frame);
-        auto key = std::move(p->routing_key);
-        auto bp = std::move(p->batch_prepared);
-        *p = request_spec{};
-        frame.clear();
-        key.clear();
-        bp.clear();
-        p->frame = std::move(frame);
-        p->routing_key = std::move(key);
-        p->batch_prepared = std::move(bp);
-        if (!spec_cache::push(std::move(p))) delete p;
-    }
-};
-}  // namespace
-
-std::shared_ptr<request_spec> new_request_spec() {
-    request_spec* p = nullptr;
-    if (!spec_cache::pop(p)) p = new request_spec;
-    return std::shared_ptr<request_spec>(p, spec_recycler{}, recycled_allocator<request_spec>{});
+void request_deleter::operator()(request* r) const noexcept {
+    if (r) recycle_request(r);
 }
 
 namespace {
@@ -275,24 +211,33 @@ bool check_bound(const bound_statement& b, request_spec& spec, const std::string
 }
 }  // namespace
 
-std::shared_ptr<request_spec> cluster_impl::make_spec(const statement& s, diagnostics* d,
-                                                      const std::string& session_ks) {
-    auto sp = new_request_spec();
-    sp->session_keyspace = session_ks;
-    sp->diag = d;
-    sp->type = request_spec::kind::query;
+bool cluster_impl::begin_spec(request& r, diagnostics* d, const std::string& session_ks,
+                              request_spec::kind k, const std::string& profile_name) {
+    auto& sp = r.spec;
+    sp.session_keyspace = session_ks;
+    sp.diag = d;
+    sp.type = k;
     if (!connected_) {
-        sp->ec = session_errc::not_connected;
-        return sp;
+        sp.ec = session_errc::not_connected;
+        return false;
     }
+    sp.profile = &profiles_.get(profile_name);
+    sp.version = version_.load();
+    sp.use_keyspace = session_ks.empty() ? keyspace() : session_ks;
+    return true;
+}
+
+request_handle cluster_impl::make_request(const statement& s, diagnostics* d,
+                                          const std::string& session_ks) {
+    request_handle r(new_request());
+    if (!begin_spec(*r, d, session_ks, request_spec::kind::query, s.execution_profile())) return r;
+    auto* sp = &r->spec;
     if (s.bind_error()) {
         sp->ec = s.bind_error();
         sp->ec_message = "a value could not be bound";
-        return sp;
+        return r;
     }
-    const auto& prof = profiles_.get(s.execution_profile());
-    sp->profile = &prof;
-    sp->version = version_.load();
+    const auto& prof = *sp->profile;
     std::vector<protocol::value_view> vals;
     std::vector<std::string_view> names;
     auto q = s.to_query(vals, names, prof.consistency);
@@ -302,7 +247,7 @@ std::shared_ptr<request_spec> cluster_impl::make_spec(const statement& s, diagno
     if (sp->version < protocol::protocol_version::v5) q.params.keyspace.reset();
     sp->cl = q.params.consistency_level;
     sp->timeout = s.timeout().value_or(prof.request_timeout);
-    sp->keyspace = s.keyspace() ? *s.keyspace() : session_ks.empty() ? keyspace() : session_ks;
+    sp->keyspace = s.keyspace() ? *s.keyspace() : sp->use_keyspace;
     // LWTs and counter updates are never idempotent, whatever they are marked.
     const auto kind = classify_simple(
         s.query(), [this] { return metadata(); }, [&] { return sp->keyspace; });
@@ -311,25 +256,19 @@ std::shared_ptr<request_spec> cluster_impl::make_spec(const statement& s, diagno
     auto prefix = payload_prefix(s.custom_payload());
     sp->ec = protocol::encode_request_frame(sp->frame, sp->version, 0, q,
                                             prefix ? &*prefix : nullptr, s.tracing());
-    return sp;
+    return r;
 }
 
-std::shared_ptr<request_spec> cluster_impl::make_spec(const bound_statement& b, diagnostics* d,
-                                                      const std::string& session_ks) {
-    auto sp = new_request_spec();
-    sp->session_keyspace = session_ks;
-    sp->diag = d;
-    sp->type = request_spec::kind::execute;
-    if (!connected_) {
-        sp->ec = session_errc::not_connected;
-        return sp;
-    }
+request_handle cluster_impl::make_request(const bound_statement& b, diagnostics* d,
+                                          const std::string& session_ks) {
+    request_handle r(new_request());
     const auto& s = b.settings();
-    if (check_bound(b, *sp)) return sp;
+    if (!begin_spec(*r, d, session_ks, request_spec::kind::execute, s.execution_profile()))
+        return r;
+    auto* sp = &r->spec;
+    if (check_bound(b, *sp)) return r;
     const auto& info = *b.info();
-    const auto& prof = profiles_.get(s.execution_profile());
-    sp->profile = &prof;
-    sp->version = version_.load();
+    const auto& prof = *sp->profile;
     sp->prepared = b.info();
     thread_local std::vector<protocol::value_view> vals;  // (scratch: views for encoding)
     s.values_into(vals);
@@ -358,9 +297,7 @@ std::shared_ptr<request_spec> cluster_impl::make_spec(const bound_statement& b, 
     sp->idempotent = cql::is_idempotent(s.idempotent(), prof.default_idempotence, info.lwt,
                                         info.counter_update);  // (classified at prepare time)
     sp->timeout = s.timeout().value_or(prof.request_timeout);
-    sp->keyspace = !info.routing_keyspace.empty() ? info.routing_keyspace
-                   : session_ks.empty()           ? keyspace()
-                                                  : session_ks;
+    sp->keyspace = !info.routing_keyspace.empty() ? info.routing_keyspace : sp->use_keyspace;
     if (names.empty()) routing_key_into(info, vals, sp->routing_key);
     {
         // One allocation for the frame (an estimate from above of its size).
@@ -375,22 +312,15 @@ std::shared_ptr<request_spec> cluster_impl::make_spec(const bound_statement& b, 
     auto prefix = payload_prefix(s.custom_payload());
     sp->ec = protocol::encode_request_frame(sp->frame, sp->version, 0, e,
                                             prefix ? &*prefix : nullptr, s.tracing());
-    return sp;
+    return r;
 }
 
-std::shared_ptr<request_spec> cluster_impl::make_spec(const batch& b, diagnostics* d,
-                                                      const std::string& session_ks) {
-    auto sp = new_request_spec();
-    sp->session_keyspace = session_ks;
-    sp->diag = d;
-    sp->type = request_spec::kind::batch;
-    if (!connected_) {
-        sp->ec = session_errc::not_connected;
-        return sp;
-    }
-    const auto& prof = profiles_.get(b.execution_profile());
-    sp->profile = &prof;
-    sp->version = version_.load();
+request_handle cluster_impl::make_request(const batch& b, diagnostics* d,
+                                          const std::string& session_ks) {
+    request_handle r(new_request());
+    if (!begin_spec(*r, d, session_ks, request_spec::kind::batch, b.execution_profile())) return r;
+    auto* sp = &r->spec;
+    const auto& prof = *sp->profile;
     std::vector<std::vector<protocol::value_view>> values;
     values.reserve(b.size());
     std::vector<protocol::batch_statement> stmts;
@@ -403,23 +333,23 @@ std::shared_ptr<request_spec> cluster_impl::make_spec(const batch& b, diagnostic
             if (s->bind_error()) {
                 sp->ec = s->bind_error();
                 sp->ec_message = where + "a value could not be bound";
-                return sp;
+                return r;
             }
             if (s->has_names()) {
                 sp->ec = session_errc::bad_statement;
                 sp->ec_message = where + named;
-                return sp;
+                return r;
             }
             values.push_back(s->values());
             stmts.push_back(protocol::batch_statement::simple(s->query(), values.back()));
         } else {
             const auto& bs = std::get<bound_statement>(e);
             const auto& st = bs.settings();
-            if (check_bound(bs, *sp, where)) return sp;
+            if (check_bound(bs, *sp, where)) return r;
             if (st.has_names()) {
                 sp->ec = session_errc::bad_statement;
                 sp->ec_message = where + named;
-                return sp;
+                return r;
             }
             values.push_back(st.values());
             stmts.push_back(protocol::batch_statement::prepared(bs.info()->id, values.back()));
@@ -443,772 +373,21 @@ std::shared_ptr<request_spec> cluster_impl::make_spec(const batch& b, diagnostic
     kind.counter = b.type() == batch_type::counter;
     for (const auto& e : b.entries()) {
         const auto* st = std::get_if<statement>(&e);
-        const auto k = st ? classify_simple(
-                                st->query(), [this] { return metadata(); },
-                                [&] { return session_ks.empty() ? keyspace() : session_ks; })
-                          : kind_of(*std::get<bound_statement>(e).info());
+        const auto k =
+            st ? classify_simple(
+                     st->query(), [this] { return metadata(); }, [&] { return sp->use_keyspace; })
+               : kind_of(*std::get<bound_statement>(e).info());
         kind.lwt = kind.lwt || k.lwt;
         kind.counter = kind.counter || k.counter;
     }
     sp->idempotent =
         cql::is_idempotent(b.idempotent(), prof.default_idempotence, kind.lwt, kind.counter);
     sp->timeout = b.timeout().value_or(prof.request_timeout);
-    if (sp->keyspace.empty()) sp->keyspace = session_ks.empty() ? keyspace() : session_ks;
+    if (sp->keyspace.empty()) sp->keyspace = sp->use_keyspace;
     auto prefix = payload_prefix(b.custom_payload());
     sp->ec = protocol::encode_request_frame(sp->frame, sp->version, 0, br,
                                             prefix ? &*prefix : nullptr, b.tracing());
-    return sp;
-}
-
-// ---- execution ----
-
-// The fast path's request state: recycled through cluster_impl::fast_free_ (strand-only).
-struct cluster_impl::fast_request final : stream_callback {
-    cluster_impl* owner = nullptr;
-    std::shared_ptr<cluster_impl> self;  // alive while the request is
-    std::shared_ptr<request_spec> spec;
-    std::unique_ptr<result_completion> op;
-    query_plan plan;
-    clock::time_point deadline = clock::time_point::max();
-    host_ptr host;
-    std::shared_ptr<host_pool> pool;
-    std::shared_ptr<pooled_connection> pc;
-    clock::time_point sent;
-
-    void on_response(std::error_code ec, response&& r) override {
-        owner->on_fast_response(*this, ec, std::move(r));
-    }
-    void reset() {
-        spec.reset();
-        op.reset();
-        plan.reset();
-        deadline = clock::time_point::max();
-        host.reset();
-        pool.reset();
-        pc.reset();
-    }
-};
-
-void cluster_impl::fast_request_deleter::operator()(fast_request* r) const noexcept {
-    delete r;
-}
-
-struct cluster_impl::exec_ctx {
-    explicit exec_ctx(const strand_type& s) : wake(s) {}
-    std::shared_ptr<request_spec> spec;
-    query_plan own_plan;
-    query_plan* plan = &own_plan;  // (or that of the fast path's state, handed over)
-    fast_request_ptr fast;
-    bool planned = false;  // plan and deadline set (a hand-over from the fast path)
-    bool counted = false;  // inflight_ already counted
-    bool resume = false;   // the first attempt tries resume_host instead of plan->next()
-    host_ptr resume_host;
-    bool answered = false;  // the first attempt's answer came to the fast path: answer_ec/answer
-    std::error_code answer_ec;
-    response answer;
-    clock::time_point deadline = clock::time_point::max();
-    asio::steady_timer wake;
-    bool done = false;
-    bool cancelled = false;
-    std::error_code ec;
-    result res;
-    diagnostics diag;
-    int running = 0;
-    int retries = 0;
-    bool all_busy = true;
-    bool tried_any = false;
-    std::string errors;
-    std::vector<std::pair<asio::any_io_executor, std::shared_ptr<asio::cancellation_signal>>>
-        signals;
-
-    void finish(std::error_code e, result r = {}) {
-        if (done) return;
-        done = true;
-        ec = e;
-        res = std::move(r);
-        wake.cancel();
-    }
-    void note(const host_ptr& h, std::error_code e) {
-        tried_any = true;
-        if (e != session_errc::busy) all_busy = false;
-        if (!errors.empty()) errors += "; ";
-        errors += h->endpoint().to_string() + ": " + e.message();
-    }
-    void cancel_all() {
-        for (auto& [ex, sig] : signals)
-            asio::post(ex, [s = sig] { s->emit(asio::cancellation_type::terminal); });
-        signals.clear();
-    }
-    // The user cancelled: complete now; attempts in flight are abandoned (their stream ids
-    // stay reserved until the late responses) and nothing is retried or re-sent.
-    void cancel() {
-        if (done) return;
-        cancelled = true;
-        diag.clear();
-        diag.message = "the operation was cancelled";
-        finish(boost::system::error_code(asio::error::operation_aborted));
-        cancel_all();
-    }
-};
-
-namespace {
-constexpr auto cancel_types = asio::cancellation_type::terminal | asio::cancellation_type::partial |
-                              asio::cancellation_type::total;
-}  // namespace
-
-void cluster_impl::start_request(std::shared_ptr<request_spec> spec,
-                                 std::unique_ptr<result_completion> op,
-                                 asio::cancellation_slot slot) {
-    if (spec->ec) {
-        if (spec->diag) {
-            spec->diag->clear();
-            spec->diag->message = spec->ec_message.empty() ? spec->ec.message() : spec->ec_message;
-        }
-        op->complete(spec->ec, result{});
-        return;
-    }
-    if (closing_) {
-        op->complete(session_errc::closed, result{});
-        return;
-    }
-    if (!slot.is_connected()) {
-        // The fast path (it hands over to run_request when the request needs more).
-        asio::dispatch(
-            strand_,
-            asio::bind_allocator(
-                recycled_allocator<void>(),
-                [self = shared_from_this(), spec = std::move(spec), op = std::move(op)]() mutable {
-                    auto* c = self.get();
-                    c->start_fast(std::move(self), std::move(spec), std::move(op));
-                }));
-        return;
-    }
-    auto ctx = std::make_shared<exec_ctx>(strand_);
-    ctx->spec = std::move(spec);
-    {
-        slot.assign([w = std::weak_ptr<exec_ctx>(ctx), st = strand_](asio::cancellation_type t) {
-            if ((t & cancel_types) == asio::cancellation_type::none) return;
-            asio::post(st, [w] {
-                if (auto c = w.lock()) c->cancel();
-            });
-        });
-    }
-    asio::co_spawn(strand_, run_request(std::move(ctx), std::move(op)), asio::detached);
-}
-
-// ---- the fast path ----
-// The common case without coroutines or allocations: the first attempt of a request, no
-// speculative execution, a connection of the first host's pool free now (on the cluster's
-// strand, so it is called directly). The state comes from a free list; the connection's
-// stream slot holds it as its callback; the answer is judged as run_attempt does. Anything
-// more (waiting for a connection, a USE, a retry, re-preparing, speculative executions,
-// cancellation) goes to run_request/run_attempt, which continue where the fast path stopped:
-// a request is never sent twice unless the retry policy says so.
-
-bool cluster_impl::needs_use(const request_spec& spec, const std::string& conn_ks) const {
-    if (!spec.session_keyspace.empty()) return spec.session_keyspace != conn_ks;
-    if (!has_keyspace_.load(std::memory_order_acquire)) return false;
-    std::lock_guard lk(mutex_);
-    return !keyspace_.empty() && keyspace_ != conn_ks;
-}
-
-void cluster_impl::start_fast(std::shared_ptr<cluster_impl> self,
-                              std::shared_ptr<request_spec> spec,
-                              std::unique_ptr<result_completion> op) {
-    if (closing_) {
-        op->complete(session_errc::closed, result{});
-        return;
-    }
-    ++inflight_;
-    fast_request_ptr rp;
-    if (!fast_free_.empty()) {
-        rp = std::move(fast_free_.back());
-        fast_free_.pop_back();
-    } else {
-        rp.reset(new fast_request);
-        rp->owner = this;
-    }
-    auto& r = *rp.release();  // owned by the request until finish_fast or hand_over
-    r.self = std::move(self);
-    r.spec = std::move(spec);
-    r.op = std::move(op);
-    const auto& sp = *r.spec;
-    {
-        routing_info info;
-        info.keyspace = sp.keyspace;
-        info.routing_key = sp.routing_key;
-        info.consistency = sp.cl;
-        sp.profile->load_balancing->new_plan(info, r.plan);
-    }
-    const auto now = clock::now();  // (one clock read for the deadline and the latency)
-    if (sp.timeout.count() > 0) r.deadline = now + sp.timeout;
-    {
-        speculative_schedule sched(sp.profile->speculative_execution.get(), sp.idempotent,
-                                   sp.keyspace);
-        if (sched.next()) {
-            hand_over(r, false, nullptr, 0);
-            return;
-        }
-    }
-    host_ptr h = r.plan.next();
-    if (!h) {
-        hand_over(r, true, nullptr, 0);  // (run_attempt names the hosts)
-        return;
-    }
-    auto pool = pool_for(h);
-    std::shared_ptr<pooled_connection> pc;
-    if (pool && h->is_up()) pc = pool->try_acquire();
-    if (!pc) {
-        hand_over(r, true, std::move(h), 0);
-        return;
-    }
-    // Another strand, or a USE is needed: the coroutine path does it.
-    if (pc->conn->get_executor() != static_cast<const asio::strand<io_executor>&>(strand_) ||
-        needs_use(sp, pc->keyspace)) {
-        pool->release(*pc);
-        hand_over(r, true, std::move(h), 0);
-        return;
-    }
-    r.host = std::move(h);
-    r.pool = std::move(pool);
-    r.pc = std::move(pc);
-    r.sent = now;
-    // (spec->frame is not changed while the request is in flight)
-    if (auto ec = r.pc->conn->send_direct(&r, r.spec->frame, r.deadline)) {
-        // Not sent: the coroutine path tries again (on this host first).
-        r.pool->release(*r.pc);
-        r.pool.reset();
-        r.pc.reset();
-        hand_over(r, true, std::move(r.host), 0);
-    }
-    // (else r may be finished already)
-}
-
-void cluster_impl::on_fast_response(fast_request& r, std::error_code ec, response&& resp) {
-    auto& sp = *r.spec;
-    auto h = std::move(r.host);
-    auto pool = std::move(r.pool);
-    auto pc = std::move(r.pc);
-    if (!ec || ec.category() == server_category()) h->latency().record(clock::now() - r.sent);
-    if (!ec) {
-        result res;
-        if (auto rec = result::from_response(std::move(resp), res)) {
-            pool->release(*pc);
-            diagnostics d;
-            d.message = "malformed response: " + rec.message();
-            finish_fast(r, rec, result{}, std::move(d));
-            return;
-        }
-        note_answer(sp, *pc, res);
-        pool->release(*pc);
-        if (res.type() == result::kind::schema_change) {
-            asio::co_spawn(strand_, finish_fast_schema_change(&r, std::move(res)), asio::detached);
-            return;
-        }
-        finish_fast(r, {}, std::move(res), diagnostics{});
-        return;
-    }
-    pool->release(*pc);
-    if (ec == errc::timed_out && clock::now() >= r.deadline) {
-        // The request's own timeout (the stream id stays reserved until the late answer).
-        diagnostics d;
-        d.message = "no response within " + std::to_string(sp.timeout.count()) + " ms";
-        finish_fast(r, errc::timed_out, result{}, std::move(d));
-        return;
-    }
-    diagnostics diag = resp.diag();
-    if (ec == server_errc::unprepared && (sp.prepared || !sp.batch_prepared.empty())) {
-        // run_attempt takes this answer on a connection to this host, re-prepares there
-        // and sends again.
-        hand_over(r, true, std::move(h), 0, nullptr, {}, &resp, ec);
-        return;
-    }
-    if (is_connection_error(ec)) pool->wake(false);
-    switch (judge_error(sp, 0, ec, diag).action) {
-        case retry_decision::type::retry_same_host:
-            hand_over(r, true, std::move(h), 1);
-            return;
-        case retry_decision::type::retry_next_host: {
-            auto next = r.plan.next();
-            hand_over(r, true, std::move(next), 1, h, ec);  // (h noted in the errors)
-            return;
-        }
-        case retry_decision::type::ignore:
-            finish_fast(r, {}, result{}, diagnostics{});
-            return;
-        default:
-            break;
-    }
-    if (diag.message.empty()) diag.message = ec.message();
-    finish_fast(r, ec, result{}, std::move(diag));
-}
-
-asio::awaitable<void> cluster_impl::finish_fast_schema_change(fast_request* r, result res) {
-    co_await settle_schema_change(res);
-    finish_fast(*r, {}, std::move(res), diagnostics{});
-}
-
-void cluster_impl::note_answer(const request_spec& spec, pooled_connection& pc, const result& r) {
-    if (spec.prepared && r.type() == result::kind::rows && r.metadata().new_metadata_id)
-        spec.prepared->set_result_metadata_id(*r.metadata().new_metadata_id);
-    if (r.type() == result::kind::set_keyspace) {
-        pc.keyspace = std::string(r.keyspace());
-        if (spec.session_keyspace.empty())  // a bound session keeps its keyspace
-            set_keyspace(pc.keyspace);
-    }
-}
-
-asio::awaitable<void> cluster_impl::settle_schema_change(result& r) {
-    const bool agreed = co_await wait_schema_agreement();
-    r.set_schema_in_agreement(agreed);
-    auto sec = co_await refresh_schema();
-    if (sec) log(log_level::warning, "schema refresh failed: " + sec.message());
-}
-
-retry_decision cluster_impl::judge_error(const request_spec& spec, int retries, std::error_code ec,
-                                         const diagnostics& diag) const {
-    retry_request rr;
-    rr.idempotent = spec.idempotent;
-    rr.consistency = spec.cl;
-    rr.retry_count = retries;
-    auto decision = decide_retry(*spec.profile->retry, rr, ec, diag);  // (the policy is asked)
-    return closing_ ? retry_decision::rethrow() : decision;
-}
-
-void cluster_impl::finish_fast(fast_request& r, std::error_code ec, result res, diagnostics diag) {
-    if (r.spec->diag) *r.spec->diag = std::move(diag);
-    auto op = std::move(r.op);
-    auto keep = std::move(r.self);  // (the last reference may go at the end of this function)
-    r.reset();
-    if (fast_free_.size() < 4096)
-        fast_free_.emplace_back(&r);
-    else
-        fast_request_deleter{}(&r);
-    op->complete(ec, std::move(res));
-    request_done();
-}
-
-void cluster_impl::hand_over(fast_request& r, bool resume, host_ptr resume_host, int retries,
-                             const host_ptr& failed, std::error_code failed_ec, response* answer,
-                             std::error_code answer_ec) {
-    auto ctx = std::make_shared<exec_ctx>(strand_);
-    ctx->spec = r.spec;
-    ctx->plan = &r.plan;
-    ctx->deadline = r.deadline;
-    ctx->planned = true;
-    ctx->counted = true;
-    ctx->resume = resume;
-    ctx->resume_host = std::move(resume_host);
-    ctx->retries = retries;
-    if (failed) ctx->note(failed, failed_ec);
-    if (answer) {
-        ctx->answered = true;
-        ctx->answer_ec = answer_ec;
-        ctx->answer = std::move(*answer);
-    }
-    auto op = std::move(r.op);
-    r.self.reset();  // (run_request keeps the cluster alive)
-    ctx->fast.reset(&r);
-    asio::co_spawn(strand_, run_request(std::move(ctx), std::move(op)), asio::detached);
-}
-
-asio::awaitable<void> cluster_impl::run_request(std::shared_ptr<exec_ctx> ctx,
-                                                std::unique_ptr<result_completion> op) {
-    auto self = shared_from_this();
-    if (!ctx->counted) ++inflight_;
-    auto spec = ctx->spec;
-    if (closing_) {
-        ctx->finish(session_errc::closed);
-    } else if (!ctx->done) {  // (not cancelled before it started)
-        if (!ctx->planned) {
-            routing_info info;
-            info.keyspace = spec->keyspace;
-            info.routing_key = spec->routing_key;
-            info.consistency = spec->cl;
-            spec->profile->load_balancing->new_plan(info, *ctx->plan);
-            if (spec->timeout.count() > 0) ctx->deadline = clock::now() + spec->timeout;
-        }
-        speculative_schedule sched(spec->profile->speculative_execution.get(), spec->idempotent,
-                                   spec->keyspace);
-        asio::co_spawn(strand_, run_attempt(ctx), asio::detached);
-        std::optional<clock::time_point> spec_at;
-        if (auto d = sched.next()) spec_at = clock::now() + *d;
-        while (!ctx->done) {
-            auto until = ctx->deadline;
-            if (spec_at && *spec_at < until) until = *spec_at;
-            ctx->wake.expires_at(until);
-            co_await ctx->wake.async_wait(tuple_awaitable);
-            if (ctx->done) break;
-            auto now = clock::now();
-            if (now >= ctx->deadline) {
-                ctx->diag.clear();
-                ctx->diag.message =
-                    "no response within " + std::to_string(spec->timeout.count()) + " ms";
-                if (!ctx->errors.empty()) ctx->diag.message += " (" + ctx->errors + ")";
-                ctx->finish(errc::timed_out);
-                ctx->cancel_all();
-                break;
-            }
-            if (spec_at && now >= *spec_at) {
-                log(log_level::debug, "speculative execution");
-                asio::co_spawn(strand_, run_attempt(ctx), asio::detached);
-                spec_at.reset();
-                if (auto d = sched.next()) spec_at = now + *d;
-            }
-        }
-        // The first answer won: cancel the other attempts (speculative executions) now, so
-        // their pool slots are released at once (their stream ids wait for the late answers).
-        ctx->cancel_all();
-    }
-    if (spec->diag) *spec->diag = ctx->diag;
-    if (ctx->cancelled)  // (as Asio's own code, comparable with asio::error::operation_aborted)
-        op->complete(error_code(asio::error::operation_aborted), result{});
-    else
-        op->complete(ctx->ec, std::move(ctx->res));
-    request_done();
-}
-
-asio::awaitable<void> cluster_impl::run_attempt(std::shared_ptr<exec_ctx> ctx) {
-    auto self = shared_from_this();
-    auto& spec = *ctx->spec;
-    ++ctx->running;
-    host_ptr h = ctx->resume ? std::move(ctx->resume_host) : ctx->plan->next();
-    ctx->resume = false;
-    bool reprepared = false;
-    while (h && !ctx->done) {
-        if (closing_) {
-            ctx->diag.message = "the cluster was closed";
-            ctx->finish(session_errc::closed);
-            break;
-        }
-        auto pool = pool_for(h);
-        if (!pool || !h->is_up()) {
-            ctx->note(h, errc::connection_defunct);
-            h = ctx->plan->next();
-            continue;
-        }
-        auto [aec, pc] = co_await pool->acquire(ctx->deadline);
-        if (ctx->done) {
-            if (pc) pool->release(*pc);
-            break;
-        }
-        if (aec) {
-            ctx->note(h, aec);
-            h = ctx->plan->next();
-            continue;
-        }
-        auto ks = spec.session_keyspace.empty() ? keyspace() : spec.session_keyspace;
-        if (!ks.empty() && pc->keyspace != ks) {
-            auto kec = co_await use_keyspace(*pc, ks);
-            if (kec) {
-                pool->release(*pc);
-                if (kec.category() == server_category()) {  // e.g. the keyspace was dropped
-                    ctx->diag.message = "USE " + ks + " failed: " + kec.message();
-                    ctx->finish(kec);
-                    break;
-                }
-                ctx->note(h, kec);
-                h = ctx->plan->next();
-                continue;
-            }
-        }
-        error_code ec;
-        response resp;
-        if (ctx->answered) {
-            // The fast path's answer (UNPREPARED), handled here as if it had just arrived.
-            ctx->answered = false;
-            ec = ctx->answer_ec;
-            resp = std::move(ctx->answer);
-        } else {
-            auto sig = std::make_shared<asio::cancellation_signal>();
-            auto conn = pc->conn;
-            ctx->signals.emplace_back(conn->get_executor(), sig);
-            auto start = clock::now();
-            // (spec.frame lives in ctx and is not changed while attempts are in flight)
-            auto [sec, sresp] = co_await conn->async_send_frame_view(
-                spec.frame, asio::bind_cancellation_slot(sig->slot(), tuple_awaitable));
-            std::erase_if(ctx->signals, [&](const auto& p) { return p.second == sig; });
-            if (ctx->done) {
-                pool->release(*pc);
-                break;
-            }
-            ec = sec;
-            resp = std::move(sresp);
-            if (!ec || ec.category() == server_category())
-                h->latency().record(clock::now() - start);
-        }
-        if (!ec) {
-            result r;
-            if (auto rec = result::from_response(std::move(resp), r)) {
-                pool->release(*pc);
-                ctx->diag.message = "malformed response: " + rec.message();
-                ctx->finish(rec);
-                break;
-            }
-            note_answer(spec, *pc, r);
-            pool->release(*pc);
-            if (r.type() == result::kind::schema_change) co_await settle_schema_change(r);
-            ctx->finish({}, std::move(r));
-            break;
-        }
-        diagnostics diag = resp.diag();
-        if (ec == server_errc::unprepared && !reprepared &&
-            (spec.prepared || !spec.batch_prepared.empty())) {
-            reprepared = true;
-            log(log_level::info, "UNPREPARED from " + h->endpoint().to_string() +
-                                     ": re-preparing " + hex_id(diag.unprepared_id));
-            std::error_code pec;
-            if (spec.prepared) pec = co_await prepare_on(*pc, *spec.prepared, diag);
-            for (const auto& bp : spec.batch_prepared)
-                if (!pec) pec = co_await prepare_on(*pc, *bp, diag);
-            pool->release(*pc);
-            if (!pec) continue;  // again, on the same host
-            ec = pec;
-        } else {
-            pool->release(*pc);
-        }
-        if (is_connection_error(ec)) pool->wake(false);
-        const auto decision = judge_error(spec, ctx->retries, ec, diag);
-        if (decision.action == retry_decision::type::retry_same_host) {
-            ++ctx->retries;
-            continue;
-        }
-        if (decision.action == retry_decision::type::retry_next_host) {
-            ++ctx->retries;
-            ctx->note(h, ec);
-            h = ctx->plan->next();
-            continue;
-        }
-        if (decision.action == retry_decision::type::ignore) {
-            ctx->finish({});
-            break;
-        }
-        ctx->diag = std::move(diag);
-        if (ctx->diag.message.empty()) ctx->diag.message = ec.message();
-        ctx->finish(ec);
-        break;
-    }
-    --ctx->running;
-    if (!ctx->done && ctx->running == 0) {
-        ctx->diag.clear();
-        if (!ctx->tried_any) {
-            // Name the hosts, so the user sees which are down and which the policy left out
-            // (e.g. every local node down and remote datacenters not allowed).
-            std::string known;
-            for (const auto& kh : hosts()) {
-                if (!known.empty()) known += ", ";
-                known += kh->endpoint().to_string();
-                known += kh->is_up() ? " (up, " : " (down, ";
-                known += kh->datacenter();
-                known += ")";
-            }
-            ctx->diag.message =
-                "no host in the query plan (all down or ignored by the load "
-                "balancing policy); known hosts: ";
-            ctx->diag.message += known.empty() ? std::string("none") : known;
-            ctx->finish(session_errc::no_host_available);
-        } else {
-            ctx->diag.message = "every host failed: " + ctx->errors;
-            ctx->finish(ctx->all_busy ? std::error_code(session_errc::busy)
-                                      : std::error_code(session_errc::no_host_available));
-        }
-    }
-}
-
-asio::awaitable<std::error_code> cluster_impl::use_keyspace(pooled_connection& pc,
-                                                            const std::string& ks) {
-    auto conn = pc.conn;
-    protocol::byte_buffer frame;
-    statement st("USE " + quote_identifier(ks));
-    if (auto ec = st.encode_query_frame(frame, conn->version())) co_return ec;
-    auto [ec, resp] = co_await conn->async_send_frame(std::move(frame), tuple_awaitable);
-    if (ec) co_return std::error_code(ec);
-    pc.keyspace = ks;
-    co_return std::error_code{};
-}
-
-asio::awaitable<std::error_code> cluster_impl::prepare_on(pooled_connection& pc,
-                                                          const prepared_info& p,
-                                                          diagnostics& diag) {
-    auto conn = pc.conn;
-    const bool v5 = conn->version() >= protocol::protocol_version::v5;
-    if (!v5 && !p.keyspace.empty() && pc.keyspace != p.keyspace) {
-        auto kec = co_await use_keyspace(pc, p.keyspace);
-        if (kec) co_return kec;
-    }
-    protocol::prepare_request pr;
-    pr.query = p.query;
-    if (v5 && !p.keyspace.empty()) pr.keyspace = p.keyspace;
-    auto [ec, resp] = co_await conn->async_request(pr, tuple_awaitable);
-    if (ec) {
-        diag = resp.diag();
-        co_return std::error_code(ec);
-    }
-    co_return std::error_code{};
-}
-
-// ---- prepare ----
-
-void cluster_impl::start_prepare(std::string query, std::unique_ptr<prepare_completion> op,
-                                 asio::cancellation_slot slot, std::string session_ks) {
-    if (!connected_) {
-        op->complete(session_errc::not_connected, prepared_statement{});
-        return;
-    }
-    if (closing_) {
-        op->complete(session_errc::closed, prepared_statement{});
-        return;
-    }
-    auto holder = std::make_shared<prepare_op>();
-    holder->op = std::move(op);
-    if (slot.is_connected()) {
-        // Completes at once; the preparation goes on in the background (and is cached).
-        slot.assign(
-            [w = std::weak_ptr<prepare_op>(holder), st = strand_](asio::cancellation_type t) {
-                if ((t & cancel_types) == asio::cancellation_type::none) return;
-                asio::post(st, [w] {
-                    if (auto h = w.lock())
-                        h->complete(error_code(asio::error::operation_aborted), {});
-                });
-            });
-    }
-    asio::co_spawn(strand_, run_prepare(std::move(query), std::move(holder), std::move(session_ks)),
-                   asio::detached);
-}
-
-asio::awaitable<void> cluster_impl::run_prepare(std::string query, std::shared_ptr<prepare_op> op,
-                                                std::string session_ks) {
-    auto self = shared_from_this();
-    ++inflight_;
-    auto ks = session_ks.empty() ? keyspace() : session_ks;
-    std::string key = ks + '\0' + query;
-    if (auto it = prepared_.find(key); it != prepared_.end()) {
-        op->complete({}, prepared_statement(it->second));
-        request_done();
-        co_return;
-    }
-    auto info = std::make_shared<prepared_info>();
-    info->query = query;
-    info->keyspace = ks;
-    const auto& prof = profiles_.default_profile();
-    query_plan plan;
-    routing_info ri;
-    ri.keyspace = ks;
-    ri.consistency = prof.consistency;
-    prof.load_balancing->new_plan(ri, plan);
-    auto deadline = clock::now() + (prof.request_timeout.count() > 0 ? prof.request_timeout
-                                                                     : std::chrono::hours(1));
-    std::error_code last = session_errc::no_host_available;
-    host_ptr used;
-    std::string errors;
-    while (auto h = plan.next()) {
-        if (closing_) {
-            last = session_errc::closed;
-            break;
-        }
-        auto pool = pool_for(h);
-        if (!pool || !h->is_up()) continue;
-        auto [aec, pc] = co_await pool->acquire(deadline);
-        if (aec) {
-            last = aec;
-            continue;
-        }
-        const bool v5 = pc->conn->version() >= protocol::protocol_version::v5;
-        if (!ks.empty() && !v5 && pc->keyspace != ks) {
-            auto kec = co_await use_keyspace(*pc, ks);
-            if (kec) {
-                pool->release(*pc);
-                last = kec;
-                continue;
-            }
-        }
-        protocol::prepare_request pr;
-        pr.query = query;
-        if (v5 && !ks.empty()) pr.keyspace = ks;
-        auto [ec, resp] = co_await pc->conn->async_request(pr, tuple_awaitable);
-        pool->release(*pc);
-        if (ec) {
-            last = ec;
-            errors = h->endpoint().to_string() + ": " +
-                     (resp.diag().message.empty() ? ec.message() : resp.diag().message);
-            if (ec.category() == server_category()) break;  // syntax, invalid, ...
-            continue;
-        }
-        protocol::response msg;
-        auto* pr_res = resp.decode(msg) ? nullptr : std::get_if<protocol::prepared_result>(&msg);
-        if (!pr_res) {
-            last = errc::unexpected_response;
-            break;
-        }
-        info->id.assign(pr_res->id.begin(), pr_res->id.end());
-        info->set_result_metadata_id(pr_res->result_metadata_id);
-        auto copy_cols = [](const std::vector<protocol::column_spec>& in) {
-            std::vector<prepared_column> out;
-            for (const auto& c : in)
-                out.push_back(
-                    {std::string(c.keyspace), std::string(c.table), std::string(c.name), c.type});
-            return out;
-        };
-        info->variables = copy_cols(pr_res->metadata.columns);
-        info->pk_indexes = pr_res->metadata.pk_indexes;
-        info->result_columns = copy_cols(pr_res->result.columns);
-        if (pr_res->metadata.global_tables_spec)
-            info->routing_keyspace = std::string(pr_res->metadata.global_spec.keyspace);
-        else if (!info->variables.empty())
-            info->routing_keyspace = info->variables.front().keyspace;
-        {  // LWT / counter update: never idempotent (read by make_spec)
-            const auto schema = metadata();
-            const auto k =
-                classify_prepared(query, info->variables, schema.get(),
-                                  info->routing_keyspace.empty() ? ks : info->routing_keyspace);
-            info->lwt = k.lwt;
-            info->counter_update = k.counter;
-        }
-        used = h;
-        last = {};
-        break;
-    }
-    if (last) {
-        log(log_level::warning, "prepare failed: " + (errors.empty() ? last.message() : errors));
-        op->complete(last, prepared_statement{});
-    } else {
-        prepared_.emplace(key, info);
-        co_await prepare_everywhere(info, used);
-        op->complete({}, prepared_statement(info));
-    }
-    request_done();
-}
-
-asio::awaitable<void> cluster_impl::prepare_everywhere(std::shared_ptr<const prepared_info> p,
-                                                       host_ptr except) {
-    for (const auto& h : hosts()) {
-        if (h == except || !h->is_up() || closing_) continue;
-        auto pool = pool_for(h);
-        if (!pool) continue;
-        auto [aec, pc] = co_await pool->acquire(clock::now() + std::chrono::seconds(2));
-        if (aec) continue;
-        diagnostics diag;
-        auto ec = co_await prepare_on(*pc, *p, diag);
-        if (ec)
-            log(log_level::debug, "prepare on " + h->endpoint().to_string() + ": " + ec.message());
-        pool->release(*pc);
-    }
-}
-
-asio::awaitable<void> cluster_impl::reprepare_on_host(host_ptr h) {
-    auto self = shared_from_this();
-    auto all = prepared_;
-    for (const auto& [k, p] : all) {
-        if (closing_) break;
-        auto pool = pool_for(h);
-        if (!pool) break;
-        auto [aec, pc] = co_await pool->acquire(clock::now() + std::chrono::seconds(2));
-        if (aec) break;
-        diagnostics diag;
-        auto ec = co_await prepare_on(*pc, *p, diag);
-        pool->release(*pc);
-        if (ec && is_connection_error(ec)) break;
-    }
+    return r;
 }
 
 }  // namespace cql::detail

@@ -11,11 +11,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
@@ -26,6 +28,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "alloc_counter.hpp"
@@ -50,6 +53,8 @@ struct options {
     std::size_t inflight = 256;
     std::size_t connections = 1;
     std::size_t threads = 0;
+    std::size_t user_threads = 1;  // threads running the tool's own io_context
+    double max_allocs = -1;        // >= 0: exit 1 when allocations per op exceed it
     std::size_t payload = 64;
     int protocol = 4;
     bool lz4 = false;
@@ -82,6 +87,8 @@ void usage() {
                  "  --inflight K         requests in flight in total (default 256)\n"
                  "  --connections C      connections per host (default 1)\n"
                  "  --threads T          io threads of the cluster (default 0: the tool's thread)\n"
+                 "  --user-threads U     threads running the tool's io_context (default 1), as a\n"
+                 "                       server runs one io_context on several threads\n"
                  "  --payload BYTES      blob size written by inserts (default 64)\n"
                  "  --partitions N       key space (default 10000; select/mixed preload them)\n"
                  "  --ratio R:W          reads:writes of the mixed workload (default 1:1)\n"
@@ -95,6 +102,7 @@ void usage() {
                  "  --cqlsim PATH        the cqlsim binary (default: the one built with cqlbench)\n"
                  "  --idle-connections N measure the memory of N idle connections instead\n"
                  "  --check              exit 1 unless every operation succeeded\n"
+                 "  --max-allocs A       exit 1 when heap allocations per op exceed A\n"
                  "  --quiet              no progress line\n");
 }
 
@@ -153,6 +161,10 @@ options parse(int argc, char** argv) {
             o.connections = to_u64(next(), "--connections");
         else if (a == "--threads")
             o.threads = to_u64(next(), "--threads");
+        else if (a == "--user-threads")
+            o.user_threads = std::max<std::uint64_t>(1, to_u64(next(), "--user-threads"));
+        else if (a == "--max-allocs")
+            o.max_allocs = std::strtod(next(), nullptr);
         else if (a == "--payload")
             o.payload = to_u64(next(), "--payload");
         else if (a == "--partitions")
@@ -303,7 +315,9 @@ std::string json_escape(const std::string& s) {
 
 class bench;
 
-// One of K request loops: issues a request, and the next one from its completion.
+// One of K request loops: issues a request, and the next one from its completion. Its
+// figures are its own (the tool's io_context may run on several threads; a worker has one
+// request at a time, so only its completion touches them), summed after each phase.
 struct worker {
     bench* b = nullptr;
     cql::bound_statement insert_stmt;
@@ -311,6 +325,15 @@ struct worker {
     std::uint64_t rng = 0;
     clock_type::time_point started;
     bool reading = false;
+    std::uint64_t budget = 0;                 // operations left in the phase (with a limit)
+    std::uint64_t issued = 0;                 // in the phase
+    std::uint64_t next_key = 0;               // sequential phases: this worker's next key
+    std::atomic<std::uint64_t> completed{0};  // (read by the progress line)
+    std::uint64_t errors = 0;
+    std::uint64_t missing = 0;
+    std::uint64_t bytes_read = 0;
+    std::string first_error;
+    cqlbench::histogram hist;
 
     // Starts the next request of the phase; false when the phase has no more.
     bool issue();
@@ -327,15 +350,21 @@ class bench {
             [](std::exception_ptr e) {
                 if (e) std::rethrow_exception(e);
             });
+        std::vector<std::thread> more;
+        for (std::size_t i = 1; i < opt_.user_threads; ++i)
+            more.emplace_back([this] { io_.run(); });
         io_.run();
+        for (auto& t : more)
+            t.join();
         return rc;
     }
 
     // ---- used by workers ----
-    bool next_op(bool& read) {
-        if (stopping_) return false;
-        if (limit_ && issued_ >= limit_) return false;
-        const auto i = issued_++;
+    bool next_op(worker& w, bool& read) {
+        if (stopping_.load(std::memory_order_relaxed)) return false;
+        if (limit_ && w.budget == 0) return false;
+        if (limit_) --w.budget;
+        const auto i = w.issued++;
         switch (phase_work_) {
             case workload::insert:
                 read = false;
@@ -350,7 +379,7 @@ class bench {
         return true;
     }
     std::uint64_t next_key(worker& w) {
-        if (sequential_) return seq_key_++;
+        if (sequential_) return w.next_key++;
         // xorshift64*
         w.rng ^= w.rng >> 12;
         w.rng ^= w.rng << 25;
@@ -359,24 +388,34 @@ class bench {
     }
     void finished(worker& w, cql::error_code ec, const cql::result& r, bool read) {
         const auto now = clock_type::now();
-        ++completed_;
+        w.completed.fetch_add(1, std::memory_order_relaxed);
         if (ec) {
-            ++errors_;
-            if (first_error_.empty()) first_error_ = ec.message();
+            ++w.errors;
+            if (w.first_error.empty()) w.first_error = ec.message();
         } else {
-            hist_.record(static_cast<std::uint64_t>(
+            w.hist.record(static_cast<std::uint64_t>(
                 std::chrono::duration_cast<std::chrono::nanoseconds>(now - w.started).count()));
             if (read) {
                 if (r.empty()) {
-                    ++missing_;
+                    ++w.missing;
                 } else {
                     // zero-copy access to the row's blob
                     cql::protocol::bytes_view v;
-                    if (!r.front().try_get(1, v)) bytes_read_ += v.size();
+                    if (!r.front().try_get(1, v)) w.bytes_read += v.size();
                 }
             }
         }
-        if (!w.issue() && --active_ == 0) phase_done_->cancel();
+        if (!w.issue()) worker_done();
+    }
+    void worker_done() {
+        if (active_.fetch_sub(1) == 1)
+            asio::post(io_, [this] { phase_done_->cancel(); });  // (the timer's thread)
+    }
+    std::uint64_t completed_so_far() const {
+        std::uint64_t n = 0;
+        for (const auto& w : workers_)
+            n += w->completed.load(std::memory_order_relaxed);
+        return n;
     }
     cql::session& session() { return cluster_->session(); }
     const std::vector<std::uint8_t>& payload() const { return payload_; }
@@ -402,15 +441,14 @@ class bench {
     // phase state
     workload phase_work_ = workload::select;
     std::uint64_t limit_ = 0;
-    std::uint64_t issued_ = 0;
+    // Summed from the workers after each phase.
     std::uint64_t completed_ = 0;
     std::uint64_t errors_ = 0;
     std::uint64_t missing_ = 0;
     std::uint64_t bytes_read_ = 0;
-    std::uint64_t seq_key_ = 0;
     bool sequential_ = false;
-    bool stopping_ = false;
-    std::size_t active_ = 0;
+    std::atomic<bool> stopping_{false};
+    std::atomic<std::size_t> active_{0};
     std::optional<asio::steady_timer> phase_done_;
     std::string first_error_;
     cqlbench::histogram hist_;
@@ -422,7 +460,7 @@ class bench {
 
 bool worker::issue() {
     bool read = false;
-    if (!b->next_op(read)) return false;
+    if (!b->next_op(*this, read)) return false;
     reading = read;
     auto& st = read ? select_stmt : insert_stmt;
     st.settings().clear_values();
@@ -472,21 +510,38 @@ asio::awaitable<void> bench::run_phase(workload w, std::uint64_t ops, double sec
                                        bool sequential, bool progress) {
     phase_work_ = w;
     limit_ = ops;
-    issued_ = completed_ = errors_ = missing_ = bytes_read_ = 0;
+    completed_ = errors_ = missing_ = bytes_read_ = 0;
     sequential_ = sequential;
-    seq_key_ = 0;
     stopping_ = false;
     hist_.reset();
+    {
+        // The operations are shared out among the workers (each its own key range when
+        // sequential): no shared counter on the request path.
+        const auto n = workers_.size();
+        std::uint64_t key = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            auto& wk = *workers_[i];
+            wk.budget = ops ? ops / n + (i < ops % n ? 1 : 0) : 0;
+            wk.issued = 0;
+            wk.next_key = key;
+            key += wk.budget;
+            wk.completed = 0;
+            wk.errors = wk.missing = wk.bytes_read = 0;
+            wk.first_error.clear();
+            wk.hist.reset();
+        }
+    }
     phase_done_.emplace(io_, clock_type::time_point::max());
     const auto start = clock_type::now();
-    active_ = workers_.size();
+    active_ = workers_.size() + 1;  // (+1 until every worker was started)
     for (auto& wk : workers_)
-        if (!wk->issue()) --active_;
+        if (!wk->issue()) worker_done();
+    active_.fetch_sub(1);
     std::optional<asio::steady_timer> ticker;
     std::uint64_t last_done = 0;
     auto last_tick = start;
     const bool show = progress && !opt_.quiet && ::isatty(STDERR_FILENO);
-    while (active_ > 0) {
+    while (active_.load() > 0) {
         auto next = clock_type::now() + std::chrono::seconds(1);
         if (seconds > 0) {
             auto end = start + std::chrono::duration_cast<clock_type::duration>(
@@ -495,20 +550,29 @@ asio::awaitable<void> bench::run_phase(workload w, std::uint64_t ops, double sec
         }
         phase_done_->expires_at(next);
         co_await phase_done_->async_wait(asio::as_tuple(asio::use_awaitable));
-        if (active_ == 0) break;
+        if (active_.load() == 0) break;
         auto now = clock_type::now();
         if (seconds > 0 && now - start >= std::chrono::duration<double>(seconds)) stopping_ = true;
         if (show && now - last_tick >= std::chrono::milliseconds(990)) {
             const double dt = std::chrono::duration<double>(now - last_tick).count();
-            std::fprintf(stderr, "\r[%5.0fs] ops %-12" PRIu64 " rate %-10.0f errors %" PRIu64 "   ",
-                         std::chrono::duration<double>(now - start).count(), completed_,
-                         static_cast<double>(completed_ - last_done) / dt, errors_);
+            const auto done = completed_so_far();
+            std::fprintf(stderr, "\r[%5.0fs] ops %-12" PRIu64 " rate %-10.0f   ",
+                         std::chrono::duration<double>(now - start).count(), done,
+                         static_cast<double>(done - last_done) / dt);
             std::fflush(stderr);
-            last_done = completed_;
+            last_done = done;
             last_tick = now;
         }
     }
     if (show) std::fprintf(stderr, "\n");
+    for (const auto& wk : workers_) {
+        completed_ += wk->completed.load();
+        errors_ += wk->errors;
+        missing_ += wk->missing;
+        bytes_read_ += wk->bytes_read;
+        if (first_error_.empty()) first_error_ = wk->first_error;
+        hist_.merge(wk->hist);
+    }
 }
 
 asio::awaitable<int> bench::idle_connections() {
@@ -622,15 +686,22 @@ asio::awaitable<int> bench::main_task() {
     cqlbench::stop_counting();
     const auto t1 = clock_type::now();
     const auto cpu1 = cpu_now();
+    const auto allocs = cqlbench::allocations();
     report(std::chrono::duration<double>(t1 - t0).count(),
-           {cpu1.user - cpu0.user, cpu1.sys - cpu0.sys}, cqlbench::allocations(),
-           cqlbench::allocated_bytes());
+           {cpu1.user - cpu0.user, cpu1.sys - cpu0.sys}, allocs, cqlbench::allocated_bytes());
+    const double allocs_per_op =
+        completed_ ? static_cast<double>(allocs) / static_cast<double>(completed_) : 0;
 
     {
         auto [ec] = co_await cluster_->async_close(asio::as_tuple(asio::use_awaitable));
         (void)ec;
     }
     workers_.clear();
+    if (opt_.max_allocs >= 0 && allocs_per_op > opt_.max_allocs) {
+        std::fprintf(stderr, "cqlbench: %.4f heap allocations per op, more than %.4f\n",
+                     allocs_per_op, opt_.max_allocs);
+        co_return 1;
+    }
     if (opt_.check) {
         if (errors_ > 0 || (opt_.ops && completed_ != opt_.ops) || completed_ == 0 ||
             (opt_.work == workload::select && missing_ > 0)) {
@@ -672,8 +743,10 @@ void bench::report(double seconds, cpu_times cpu, std::uint64_t allocs, std::uin
     std::printf("  server %s (%s), protocol v%d, compression %s, CL %s\n", server_kind.c_str(),
                 opt_.contacts.empty() ? endpoint_.c_str() : opt_.contacts.front().c_str(),
                 opt_.protocol, opt_.lz4 ? "lz4" : "none", opt_.consistency_name.c_str());
-    std::printf("  %zu in flight, %zu connection(s) per host, %zu io thread(s), payload %zu B\n",
-                opt_.inflight, opt_.connections, opt_.threads, opt_.payload);
+    std::printf(
+        "  %zu in flight, %zu connection(s) per host, %zu io thread(s), %zu user thread(s), "
+        "payload %zu B\n",
+        opt_.inflight, opt_.connections, opt_.threads, opt_.user_threads, opt_.payload);
     std::printf("  throughput   %.0f ops/s\n", rate);
     std::printf("  latency us   p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f\n", us(0.5),
                 us(0.9), us(0.99), us(0.999), maxus);
@@ -686,18 +759,18 @@ void bench::report(double seconds, cpu_times cpu, std::uint64_t allocs, std::uin
     std::printf(
         "{\"tool\":\"cqlbench\",\"workload\":\"%s\",\"server\":\"%s\",\"protocol\":%d,"
         "\"compression\":\"%s\",\"consistency\":\"%s\",\"inflight\":%zu,\"connections\":%zu,"
-        "\"threads\":%zu,\"payload\":%zu,\"ops\":%" PRIu64 ",\"errors\":%" PRIu64
-        ",\"rows_missing\":%" PRIu64
+        "\"threads\":%zu,\"user_threads\":%zu,\"payload\":%zu,\"ops\":%" PRIu64
+        ",\"errors\":%" PRIu64 ",\"rows_missing\":%" PRIu64
         ",\"seconds\":%.4f,\"throughput_ops_s\":%.1f,"
         "\"latency_us\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f,"
         "\"mean\":%.1f},\"cpu_user_s\":%.4f,\"cpu_sys_s\":%.4f,\"cpu_s\":%.4f,"
         "\"ops_per_cpu_s\":%.1f,\"allocs_per_op\":%.4f,\"alloc_bytes_per_op\":%.1f,"
         "\"first_error\":\"%s\"}\n",
         workload_name(opt_.work), server_kind.c_str(), opt_.protocol, opt_.lz4 ? "lz4" : "none",
-        opt_.consistency_name.c_str(), opt_.inflight, opt_.connections, opt_.threads, opt_.payload,
-        completed_, errors_, missing_, seconds, rate, us(0.5), us(0.9), us(0.99), us(0.999), maxus,
-        hist_.mean() / 1000.0, cpu.user, cpu.sys, cpu_s, per_cpu, apo, bpo,
-        json_escape(first_error_).c_str());
+        opt_.consistency_name.c_str(), opt_.inflight, opt_.connections, opt_.threads,
+        opt_.user_threads, opt_.payload, completed_, errors_, missing_, seconds, rate, us(0.5),
+        us(0.9), us(0.99), us(0.999), maxus, hist_.mean() / 1000.0, cpu.user, cpu.sys, cpu_s,
+        per_cpu, apo, bpo, json_escape(first_error_).c_str());
     std::fflush(stdout);
 }
 
@@ -715,7 +788,7 @@ int main(int argc, char** argv) {
     }
     int rc = 0;
     {
-        asio::io_context io(1);
+        asio::io_context io(static_cast<int>(opt.user_threads));
         bench b(io, opt);
         b.set_endpoint(endpoint);
         if (!opt.contacts.empty()) b.server_kind = "cluster";

@@ -1,12 +1,16 @@
 # Runs cqlbench (CQLBENCH) with ARGS and checks its exit status and its JSON line:
-# present, and (load runs) "errors":0.
+# present, and (load runs) "errors":0. (MODE allocs: cqlbench checked --max-allocs itself.)
 execute_process(COMMAND ${CQLBENCH} ${ARGS} RESULT_VARIABLE rc OUTPUT_VARIABLE out
                 ERROR_VARIABLE err TIMEOUT 110)
 message("${out}")
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "cqlbench exited with ${rc}\n${err}")
 endif()
-if(MODE STREQUAL "idle")
+if(MODE STREQUAL "allocs")
+  if(NOT out MATCHES "\n{\"tool\":\"cqlbench\",[^\n]*\"errors\":0,[^\n]*\"allocs_per_op\":")
+    message(FATAL_ERROR "no JSON line with 0 errors and allocs_per_op in the output\n${err}")
+  endif()
+elseif(MODE STREQUAL "idle")
   if(NOT out MATCHES "\n{\"tool\":\"cqlbench\",\"mode\":\"idle_connections\"[^\n]*\"heap_bytes_per_connection\":")
     message(FATAL_ERROR "no idle-connection JSON line in the output\n${err}")
   endif()

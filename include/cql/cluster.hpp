@@ -87,6 +87,11 @@ struct cluster_config {
     std::chrono::milliseconds request_timeout{12000};  ///< default profile's, when profiles unset
     /// Idle time after which a connection sends an OPTIONS probe (zero: none).
     std::chrono::milliseconds heartbeat_interval{30000};
+    /// Largest frame body accepted from a server, in bytes: a larger one is a protocol error
+    /// (protocol::codec_errc::body_too_large) and closes the connection. Memory follows the
+    /// bytes that really arrive, not a frame's announced length. Requests larger than it
+    /// fail with errc::request_too_large.
+    std::uint32_t max_frame_size = 256u * 1024u * 1024u;
 
     pool_options pool;  ///< connections per host and request queueing
     /// Unset: one default profile (local_datacenter, request_timeout, default policies).

@@ -56,6 +56,10 @@ enum class errc {
     compression_not_available,    ///< lz4 was required but the server does not offer it
     internal_error,               ///< a bug in the driver (an exception escaped, ...)
     no_such_column,               ///< a row read by a column index out of range or unknown name
+    connect_timed_out,            ///< connect or handshake did not finish within connect_timeout
+    /// The connection stopped delivering answers (a frame that never completed, or too many
+    /// requests without an answer) and was closed.
+    connection_stalled,
 };
 
 /// The category of cql::errc, named "cql.client"; a singleton, compare by address.

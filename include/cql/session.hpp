@@ -40,7 +40,12 @@ namespace cql {
 
 namespace detail {
 class cluster_impl;
-struct request_spec;
+// A request encoded at initiation (opaque here): recycled when dropped unstarted.
+class request;
+struct request_deleter {
+    void operator()(request* r) const noexcept;
+};
+using request_handle = std::unique_ptr<request, request_deleter>;
 using result_completion = op_completion<error_code, result>;
 using prepare_completion = op_completion<error_code, prepared_statement>;
 }  // namespace detail
@@ -99,7 +104,7 @@ class session {
     /// asio::deferred, or a handler `void(cql::error_code, cql::result)`.
     template <class Token>
     auto async_execute(const statement& s, Token&& tok) {
-        return launch(make_spec(s, nullptr), std::forward<Token>(tok));
+        return launch(make_request(s, nullptr), std::forward<Token>(tok));
     }
     /// \copybrief async_execute(const statement&, Token&&)
     ///
@@ -110,7 +115,7 @@ class session {
     /// \param tok an Asio completion token, or a handler `void(cql::error_code, cql::result)`.
     template <class Token>
     auto async_execute(const statement& s, diagnostics& diag, Token&& tok) {
-        return launch(make_spec(s, &diag), std::forward<Token>(tok));
+        return launch(make_request(s, &diag), std::forward<Token>(tok));
     }
     /// Executes a prepared statement with its bound values (an EXECUTE), token-aware when
     /// the partition key is bound. Completes with `void(cql::error_code, cql::result)`.
@@ -119,7 +124,7 @@ class session {
     /// \param tok an Asio completion token, or a handler `void(cql::error_code, cql::result)`.
     template <class Token>
     auto async_execute(const bound_statement& s, Token&& tok) {
-        return launch(make_spec(s, nullptr), std::forward<Token>(tok));
+        return launch(make_request(s, nullptr), std::forward<Token>(tok));
     }
     /// \copybrief async_execute(const bound_statement&, Token&&)
     ///
@@ -129,7 +134,7 @@ class session {
     /// \param tok an Asio completion token, or a handler `void(cql::error_code, cql::result)`.
     template <class Token>
     auto async_execute(const bound_statement& s, diagnostics& diag, Token&& tok) {
-        return launch(make_spec(s, &diag), std::forward<Token>(tok));
+        return launch(make_request(s, &diag), std::forward<Token>(tok));
     }
     /// Executes a batch (a BATCH message). Completes with
     /// `void(cql::error_code, cql::result)`: empty, or for a conditional batch the
@@ -140,7 +145,7 @@ class session {
     /// \param tok an Asio completion token, or a handler `void(cql::error_code, cql::result)`.
     template <class Token>
     auto async_batch(const batch& b, Token&& tok) {
-        return launch(make_spec(b, nullptr), std::forward<Token>(tok));
+        return launch(make_request(b, nullptr), std::forward<Token>(tok));
     }
     /// \copybrief async_batch(const batch&, Token&&)
     ///
@@ -150,7 +155,7 @@ class session {
     /// \param tok an Asio completion token, or a handler `void(cql::error_code, cql::result)`.
     template <class Token>
     auto async_batch(const batch& b, diagnostics& diag, Token&& tok) {
-        return launch(make_spec(b, &diag), std::forward<Token>(tok));
+        return launch(make_request(b, &diag), std::forward<Token>(tok));
     }
 
     /// Prepares on one node, then on every other up node; cached by query and keyspace.
@@ -187,26 +192,25 @@ class session {
 
     /// \cond internal
     /// Internal: builds the request of a statement (encoded now).
-    std::shared_ptr<detail::request_spec> make_spec(const statement& s, diagnostics* d) const;
-    std::shared_ptr<detail::request_spec> make_spec(const bound_statement& s, diagnostics* d) const;
-    std::shared_ptr<detail::request_spec> make_spec(const batch& b, diagnostics* d) const;
-    void start(std::shared_ptr<detail::request_spec> spec,
-               std::unique_ptr<detail::result_completion> op,
+    detail::request_handle make_request(const statement& s, diagnostics* d) const;
+    detail::request_handle make_request(const bound_statement& s, diagnostics* d) const;
+    detail::request_handle make_request(const batch& b, diagnostics* d) const;
+    void start(detail::request_handle r, std::unique_ptr<detail::result_completion> op,
                boost::asio::cancellation_slot slot = {}) const;
     /// \endcond
 
   private:
     template <class Token>
-    auto launch(std::shared_ptr<detail::request_spec> spec, Token&& tok) {
+    auto launch(detail::request_handle r, Token&& tok) {
         return boost::asio::async_initiate<Token, void(error_code, result)>(
-            [this](auto handler, std::shared_ptr<detail::request_spec> sp) {
+            [this](auto handler, detail::request_handle req) {
                 boost::asio::cancellation_slot slot;
                 auto h = detail::with_cancellation_slot(std::move(handler), get_executor(), slot);
-                start(std::move(sp),
+                start(std::move(req),
                       detail::make_op_completion<error_code, result>(std::move(h), get_executor()),
                       slot);
             },
-            tok, std::move(spec));
+            tok, std::move(r));
     }
     void start_prepare(std::string query, std::unique_ptr<detail::prepare_completion> op,
                        boost::asio::cancellation_slot slot) const;

@@ -47,6 +47,8 @@ class codec_category_impl final : public std::error_category {
                 return "compressed data where no compression was negotiated";
             case codec_errc::value_type_mismatch:
                 return "value does not match its CQL type";
+            case codec_errc::version_mismatch:
+                return "a frame of another protocol version than the connection's";
         }
         return "unknown codec error " + std::to_string(ev);
     }

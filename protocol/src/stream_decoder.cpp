@@ -37,7 +37,7 @@ std::error_code stream_decoder::check_header(const frame_header& h) {
     if (!version_)
         version_ = h.version;
     else if (h.version != *version_)
-        return codec_errc::invalid_value;
+        return codec_errc::version_mismatch;
     if (h.is_response != (from_ == stream_side::server)) return codec_errc::unexpected_direction;
     return {};
 }
@@ -122,7 +122,10 @@ std::size_t stream_decoder::process(bytes_view data, const sink& s) {
                     : choice_ == compression_choice::none
                         ? compression_algorithm::none
                         : (startup_lz4_ ? compression_algorithm::lz4 : compression_algorithm::none);
-                if (rest.size() < segment_header_size(layout)) return pos;
+                if (rest.size() < segment_header_size(layout)) {
+                    needed_ = segment_header_size(layout);
+                    return pos;
+                }
                 segment_header h;
                 if (!decode_segment_header(rest, layout, h)) {
                     layout_ = layout;
@@ -137,14 +140,20 @@ std::size_t stream_decoder::process(bytes_view data, const sink& s) {
                 fail(split.error, at);
                 return pos;
             }
-            if (split.consumed == 0) return pos;
+            if (split.consumed == 0) {
+                needed_ = split.needed;
+                return pos;
+            }
             if (!plain_frame(split, at, s)) return pos;
             pos += split.consumed;
             continue;
         }
 
         if (!layout_known_) {
-            if (rest.size() < compressed_segment_header_size) return pos;
+            if (rest.size() < compressed_segment_header_size) {
+                needed_ = compressed_segment_header_size;
+                return pos;
+            }
             segment_header h;
             if (!decode_segment_header(rest, compression_algorithm::lz4, h))
                 layout_ = compression_algorithm::lz4;
@@ -163,7 +172,10 @@ std::size_t stream_decoder::process(bytes_view data, const sink& s) {
             fail(seg.error, at);
             return pos;
         }
-        if (seg.consumed == 0) return pos;
+        if (seg.consumed == 0) {
+            needed_ = seg.needed;
+            return pos;
+        }
         ++segments_;
         stream_segment g;
         g.offset = at;
@@ -210,6 +222,17 @@ std::size_t stream_decoder::process(bytes_view data, const sink& s) {
         pos += seg.consumed;
     }
     return pos;
+}
+
+std::size_t stream_decoder::decode_impl(bytes_view data, const sink& s, std::error_code& ec) {
+    if (error_) {
+        ec = error_;
+        return 0;
+    }
+    auto used = process(data, s);
+    base_ += used;
+    ec = error_;
+    return used;
 }
 
 std::error_code stream_decoder::feed_impl(bytes_view piece, const sink& s) {

@@ -32,8 +32,8 @@ using cql::test::request_info;
 
 namespace {
 
-cql::connection_config config_for(const fake_server& s) {
-    cql::connection_config cfg;
+cql::detail::connection_config config_for(const fake_server& s) {
+    cql::detail::connection_config cfg;
     cfg.host = "127.0.0.1";
     cfg.port = s.port();
     cfg.heartbeat_interval = 0ms;
@@ -233,7 +233,7 @@ TEST_CASE("unreachable host: a closed loopback port") {
         port = a.local_endpoint().port();
     }
     asio::io_context io;
-    cql::connection_config cfg;
+    cql::detail::connection_config cfg;
     cfg.port = port;
     auto c = connection::create(io.get_executor(), cfg);
     CHECK(connect(io, c) == errc::host_unreachable);
@@ -242,7 +242,7 @@ TEST_CASE("unreachable host: a closed loopback port") {
 
 TEST_CASE("a name that does not resolve") {
     asio::io_context io;
-    cql::connection_config cfg;
+    cql::detail::connection_config cfg;
     cfg.host = "no-such-host.invalid";
     auto c = connection::create(io.get_executor(), cfg);
     CHECK(connect(io, c) == errc::resolution_failed);
@@ -529,7 +529,7 @@ TEST_CASE("heartbeats: OPTIONS when idle; no answer makes the connection defunct
 
 TEST_CASE("requests before connect fail with not_connected") {
     asio::io_context io;
-    auto c = connection::create(io.get_executor(), cql::connection_config{});
+    auto c = connection::create(io.get_executor(), cql::detail::connection_config{});
     std::error_code got;
     c->async_request(query("q"), [&](std::error_code ec, response) { got = ec; });
     run_until(io, [&] { return static_cast<bool>(got); });

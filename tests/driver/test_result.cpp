@@ -176,7 +176,7 @@ TEST_CASE("a statement executed over a connection") {
     using namespace std::chrono_literals;
     cql::test::fake_server server;
     boost::asio::io_context io;
-    cql::connection_config cfg;
+    cql::detail::connection_config cfg;
     cfg.port = server.port();
     cfg.heartbeat_interval = 0ms;
     auto c = cql::detail::connection::create(io.get_executor(), cfg);

@@ -16,13 +16,13 @@ struct int_traits {
     using item = int;
     static void dispose(int&&) noexcept { ++disposed; }
 };
-using cache = cql::detail::thread_cache<int_traits, 8>;  // batches of 4, depot of 16 batches
+using cache = cql::detail::thread_cache<int_traits, 8>;  // batches of 8, depot of 16 batches
 
 }  // namespace
 
 TEST_CASE("items dropped on one thread are reused by another, through the depot") {
     disposed = 0;
-    // A producer thread keeps 8 items and hands batches of 4 to the depot as it goes.
+    // A producer thread keeps 8 items and hands each full stack of 8 to the depot.
     std::thread([] {
         for (int i = 0; i < 16; ++i)
             REQUIRE(cache::push(1000 + i));
@@ -42,20 +42,22 @@ TEST_CASE("items dropped on one thread are reused by another, through the depot"
     CHECK_FALSE(cache::pop(x));  // nothing left anywhere
 }
 
-TEST_CASE("a full depot disposes of what it cannot keep; nothing is lost or kept twice") {
+TEST_CASE("a full depot refuses what it cannot keep; nothing is lost or kept twice") {
     disposed = 0;
-    constexpr int n = 8 + 16 * 4 + 40;  // the thread's stack, the depot, and 40 more
-    std::thread([] {
+    constexpr int n = 8 + 16 * 8 + 40;  // the thread's stack, the depot, and 40 more
+    int refused = 0;
+    std::thread([&] {
         for (int i = 0; i < n; ++i)
-            REQUIRE(cache::push(2000 + i));
+            if (!cache::push(2000 + i)) ++refused;  // (the caller disposes of those)
     }).join();
+    CHECK(refused == 40);
     std::set<int> got;
     int x = 0;
     while (cache::pop(x))
         REQUIRE(got.insert(x).second);  // never the same item twice
-    CHECK(got.size() == 16 * 4);
-    // Every item is either reused or disposed of: the thread's 8 at its end, 40 at spills.
-    CHECK(static_cast<int>(got.size()) + disposed == n);
+    CHECK(got.size() == 16 * 8);
+    // Every item is reused, refused, or disposed of (the thread's 8 at its end).
+    CHECK(static_cast<int>(got.size()) + disposed + refused == n);
 }
 
 TEST_CASE("on one thread, the newest items come back first") {

@@ -97,7 +97,7 @@ TEST_CASE("TLS with a custom CA, peer and host name verified") {
     o.tls_key_pem = pem.key;
     fake_server server(o);
     asio::io_context io;
-    cql::connection_config cfg;
+    cql::detail::connection_config cfg;
     cfg.port = server.port();
     cfg.heartbeat_interval = 0ms;
     cfg.tls.enabled = true;

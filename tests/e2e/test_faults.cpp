@@ -395,6 +395,36 @@ TEST_CASE("per-request timeout and speculative execution") {
     });
 }
 
+TEST_CASE("a statement's timeout longer than the cluster's request timeout is honoured") {
+    E2E_NEEDS_CQLSIM("latency injection");
+    test_cluster tc;
+    run([&](asio::io_context& io) -> asio::awaitable<void> {
+        auto cfg = tc.config();
+        cfg.request_timeout = 300ms;
+        cql::cluster cluster(io.get_executor(), cfg);
+        co_await cluster.async_connect(use_awaitable);
+        auto& s = cluster.session();
+        for (std::size_t i = 0; i < tc.sim().size(); ++i)
+            tc.sim().set_latency(i, 800ms);
+        // One deadline per request: the statement's 5 s, not the cluster's 300 ms.
+        cql::diagnostics d;
+        auto [ec, r] = co_await s.async_execute(
+            cql::statement("SELECT release_version FROM system.local").timeout(5s), d,
+            tuple_awaitable);
+        INFO(d.message);
+        CHECK_FALSE(ec);
+        CHECK(r.size() == 1);
+        // A statement without one gets the cluster's.
+        auto [ec2, r2] = co_await s.async_execute(
+            cql::statement("SELECT release_version FROM system.local"), d, tuple_awaitable);
+        CHECK(ec2 == cql::errc::timed_out);
+        CHECK(d.message.find("300 ms") != std::string::npos);
+        for (std::size_t i = 0; i < tc.sim().size(); ++i)
+            tc.sim().set_latency(i, 0ms);
+        co_await cluster.async_close(use_awaitable);
+    });
+}
+
 namespace {
 std::pair<std::string, std::string> self_signed() {
     EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");

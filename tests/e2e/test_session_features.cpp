@@ -227,12 +227,12 @@ TEST_CASE("custom payload and tracing flag on the wire; client timestamps; LWT s
         auto st = cql::statement("SELECT v FROM " + ks + ".kv WHERE k = 1")
                       .custom_payload("tag", blob)
                       .tracing(true);
-        check_frame(*s.make_spec(st, nullptr), p::opcode::query);
+        check_frame(s.make_request(st, nullptr)->spec, p::opcode::query);
         auto bs = ins.bind(1, 1, "p").custom_payload("tag", blob).tracing(true);
-        check_frame(*s.make_spec(bs, nullptr), p::opcode::execute);
+        check_frame(s.make_request(bs, nullptr)->spec, p::opcode::execute);
         cql::batch b;
         b.add(ins.bind(1, 2, "q")).custom_payload("tag", blob).tracing(true);
-        check_frame(*s.make_spec(b, nullptr), p::opcode::batch);
+        check_frame(s.make_request(b, nullptr)->spec, p::opcode::batch);
         // ... and the server accepts them.
         auto r = co_await s.async_execute(st, use_awaitable);
         CHECK(r.type() == cql::result::kind::rows);
@@ -245,8 +245,8 @@ TEST_CASE("custom payload and tracing flag on the wire; client timestamps; LWT s
         // Client-side timestamps: strictly increasing, in microseconds, on every request.
         std::int64_t last = 0;
         for (int i = 0; i < 50; ++i) {
-            auto spec = s.make_spec(ins.bind(5, i, "t"), nullptr);
-            auto split = p::split_frame(spec->frame);
+            auto req = s.make_request(ins.bind(5, i, "t"), nullptr);
+            auto split = p::split_frame(req->spec.frame);
             p::decoded_request d;
             REQUIRE_FALSE(p::decode_request(split.frame, d));
             auto& e = std::get<p::execute_request>(d.message);
@@ -283,8 +283,8 @@ TEST_CASE("custom payload and tracing flag on the wire; client timestamps; LWT s
         r = co_await s.async_execute(lwt_q, use_awaitable);
         CHECK_FALSE(cql::applied(r));
         {
-            auto spec = s.make_spec(c1, nullptr);
-            auto split = p::split_frame(spec->frame);
+            auto req = s.make_request(c1, nullptr);
+            auto split = p::split_frame(req->spec.frame);
             p::decoded_request d;
             REQUIRE_FALSE(p::decode_request(split.frame, d));
             CHECK(std::get<p::execute_request>(d.message).params.serial_consistency ==

@@ -1,16 +1,20 @@
 #pragma once
 // Counts heap allocations: replaces the global operator new/delete of the test program that
 // includes this header (include it in exactly one source file of a program). Tests read
-// `counting_new::allocations` before and after the code that must not allocate.
+// `counting_new::allocations` before and after the code that must not allocate, and
+// `counting_new::bytes` (the sum of the sizes asked for) around code whose memory must stay
+// bounded.
 #include <atomic>
 #include <cstdlib>
 #include <new>
 
 namespace counting_new {
 inline std::atomic<long> allocations{0};
+inline std::atomic<unsigned long long> bytes{0};
 
 [[gnu::noinline]] inline void* counted_alloc(std::size_t n) noexcept {
     allocations.fetch_add(1, std::memory_order_relaxed);
+    bytes.fetch_add(n, std::memory_order_relaxed);
     return std::malloc(n ? n : 1);
 }
 [[gnu::noinline]] inline void counted_free(void* p) noexcept {

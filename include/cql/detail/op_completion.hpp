@@ -15,6 +15,7 @@
 #include <boost/asio/execution/allocator.hpp>
 #include <boost/asio/execution/blocking.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/execution/relationship.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
@@ -57,13 +58,19 @@ class op_completion_impl final : public op_completion<Args...> {
             // lists (Asio's own per-thread cache holds two blocks only). That io_context is
             // the handler's associated executor, so the handler is invoked as is: asio::post
             // would wrap it in a work_dispatcher that dispatches it again through the
-            // type-erased executor (a third of the completion's CPU).
+            // type-erased executor (a third of the completion's CPU). It is a continuation
+            // of the work on this thread: called from a thread that runs that io_context,
+            // Asio queues it on this thread instead of waking another one (with an
+            // io_context run by several threads, a wake-up per request otherwise).
             using tracked_io = std::decay_t<decltype(boost::asio::prefer(
                 std::declval<boost::asio::io_context::executor_type>(),
                 boost::asio::execution::outstanding_work.tracked))>;
             if (auto* io = ex.template target<tracked_io>()) {
-                boost::asio::require(*io, boost::asio::execution::blocking.never,
-                                     boost::asio::execution::allocator(recycled_allocator<void>()))
+                boost::asio::prefer(
+                    boost::asio::require(
+                        *io, boost::asio::execution::blocking.never,
+                        boost::asio::execution::allocator(recycled_allocator<void>())),
+                    boost::asio::execution::relationship.continuation)
                     .execute([h = std::move(handler_), ... a = std::move(args)]() mutable {
                         std::move(h)(std::move(a)...);
                     });

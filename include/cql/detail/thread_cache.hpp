@@ -3,8 +3,10 @@
 // shared depot. Per-request objects are often made on one thread and dropped on another (a
 // request started on the user's thread, finished on an io thread): plain per-thread free
 // lists then fill up on one side and stay empty on the other, and every request goes to
-// the heap. Here a thread whose stack is full hands half of it to the depot, and a thread
-// whose stack is empty takes such a batch back: one mutex lock per batch of items.
+// the heap. Here a thread whose stack is full hands it to the depot whole, and a thread
+// whose stack is empty takes such a batch back: one mutex lock per batch of items. The
+// batches' vectors travel too (a thread that takes a batch leaves its empty vector in the
+// depot for the next one that hands one in), so steady state allocates nothing.
 
 #include <cstddef>
 #include <mutex>
@@ -16,11 +18,10 @@ namespace cql::detail {
 
 // Traits: `using item = ...;` (cheap to move) and `static void dispose(item&&) noexcept`
 // (frees an item nobody will reuse).
-template <class Traits, std::size_t Max = 1024>
+template <class Traits, std::size_t Max = 256>
 class thread_cache {
   public:
     using item = typename Traits::item;
-    static constexpr std::size_t batch = Max / 2;
     static constexpr std::size_t max_batches = 16;  // in the depot
 
     // A cached item into `out` (true), or false when there is none: make a new one.
@@ -35,7 +36,7 @@ class thread_cache {
     static bool push(item&& x) noexcept {
         auto* l = local::get();
         if (!l) return false;
-        if (l->items.size() >= Max) l->spill();
+        if (l->items.size() >= Max && !l->spill()) return false;
         l->items.push_back(std::move(x));  // (capacity reserved: no allocation)
         return true;
     }
@@ -43,8 +44,12 @@ class thread_cache {
   private:
     struct depot {
         std::mutex mutex;
-        std::vector<std::vector<item>> batches;
-        depot() { batches.reserve(max_batches); }
+        std::vector<std::vector<item>> batches;  // full
+        std::vector<std::vector<item>> spares;   // empty, with capacity Max
+        depot() {
+            batches.reserve(max_batches);
+            spares.reserve(max_batches + 1);
+        }
         ~depot() {
             for (auto& b : batches)
                 dispose_all(b);
@@ -71,46 +76,44 @@ class thread_cache {
             thread_local local l;
             return &l;
         }
+        // Swaps the empty stack for a full batch of the depot (the empty vector stays there
+        // as a spare).
         bool refill() noexcept {
-            std::vector<item> b;
-            {
-                auto& d = depot::get();
-                std::lock_guard lk(d.mutex);
-                if (d.batches.empty()) return false;
-                b = std::move(d.batches.back());
-                d.batches.pop_back();
-            }
-            for (auto& x : b)
-                items.push_back(std::move(x));
+            auto& d = depot::get();
+            std::lock_guard lk(d.mutex);
+            if (d.batches.empty()) return false;
+            if (d.spares.size() < d.spares.capacity())
+                d.spares.push_back(std::move(items));  // (capacity reserved: no allocation)
+            items = std::move(d.batches.back());
+            d.batches.pop_back();
             return true;
         }
-        // Moves the newest half of the items to the depot (or disposes of them when it is
-        // full or a batch cannot be allocated).
-        void spill() noexcept {
-            const auto keep = static_cast<std::ptrdiff_t>(items.size() - batch);
-            std::vector<item> b;
-            try {
-                b.reserve(batch);
-            } catch (...) {
-            }
-            if (b.capacity() < batch) {
-                for (auto it = items.begin() + keep; it != items.end(); ++it)
-                    Traits::dispose(std::move(*it));
-                items.erase(items.begin() + keep, items.end());
-                return;
-            }
-            for (auto it = items.begin() + keep; it != items.end(); ++it)
-                b.push_back(std::move(*it));
-            items.erase(items.begin() + keep, items.end());
+        // Hands the full stack to the depot and takes a spare empty vector; false when the
+        // depot is full or has no spare and none can be allocated (the caller disposes of
+        // the item then).
+        bool spill() noexcept {
+            std::vector<item> fresh;
             {
                 auto& d = depot::get();
                 std::lock_guard lk(d.mutex);
                 if (d.batches.size() < max_batches) {
-                    d.batches.push_back(std::move(b));  // (capacity reserved: no allocation)
-                    return;
+                    if (!d.spares.empty()) {
+                        fresh = std::move(d.spares.back());
+                        d.spares.pop_back();
+                    }
+                    d.batches.push_back(std::move(items));  // (capacity reserved)
+                    items = std::move(fresh);
+                    if (items.capacity() >= Max) return true;
+                } else {
+                    return false;
                 }
             }
-            dispose_all(b);
+            try {
+                items.reserve(Max);  // (no spare yet: the first batches only)
+            } catch (...) {
+                return false;
+            }
+            return true;
         }
     };
 

@@ -25,6 +25,7 @@ enum class codec_errc {
     decompression_failed,    ///< corrupt compressed data, or a size that does not match
     unexpected_compression,  ///< a compressed frame or segment when none was negotiated
     value_type_mismatch,     ///< a cell whose bytes do not fit the declared CQL type
+    version_mismatch,        ///< a frame of another protocol version than the connection's
 };
 
 const std::error_category& codec_category() noexcept;

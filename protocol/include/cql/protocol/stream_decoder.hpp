@@ -7,7 +7,7 @@
 // Rules (native_protocol_v4.spec section 2, v5.spec section 2.3):
 //
 // - The protocol version is the version byte of the first frame; every later frame must
-//   carry the same version (else invalid_value) and the direction bit of the side
+//   carry the same version (else version_mismatch) and the direction bit of the side
 //   (else unexpected_direction).
 // - v3/v4: plain frames until the end. A frame whose header has the compression flag has
 //   a v4 LZ4 body ([int] length + LZ4 block, compression.hpp). Allowed unless the
@@ -120,6 +120,30 @@ class stream_decoder {
         return feed_impl(piece, s);
     }
 
+    /// As feed(), over bytes the caller keeps: decodes the complete frames and segments at
+    /// the front of `data` and returns how many bytes they took. The caller keeps the rest
+    /// and passes it again, followed by what arrives next (a connection's read buffer);
+    /// nothing is copied into the decoder. needed() then tells how many bytes the unit at the
+    /// front needs in all. Use either feed() or decode() on one decoder, never both.
+    template <class OnFrame>
+    std::size_t decode(bytes_view data, OnFrame&& on_frame, std::error_code& ec) {
+        sink s;
+        s.frame_ctx = const_cast<void*>(static_cast<const void*>(std::addressof(on_frame)));
+        s.frame_fn = [](void* ctx, const stream_frame& f) -> std::error_code {
+            return invoke_callback(*static_cast<std::remove_reference_t<OnFrame>*>(ctx), f);
+        };
+        s.segment_fn = [](void*, const stream_segment&) -> std::error_code { return {}; };
+        return decode_impl(data, s, ec);
+    }
+    /// After decode(): bytes the frame or segment at the front of the unconsumed input needs
+    /// in all (header size while its length is unknown). A hint for sizing reads only: the
+    /// announced length of a frame is not a reason to allocate it before its bytes arrive.
+    std::size_t needed() const noexcept { return needed_; }
+
+    /// Changes the compression choice; for a client reading the server's bytes, once it knows
+    /// what its STARTUP asks for (before the answer is decoded).
+    void set_compression(compression_choice c) noexcept { choice_ = c; }
+
     /// At the end of the stream: truncated (with error_offset() at the unfinished frame or
     /// segment) when bytes are left over or a spread frame is incomplete; else the sticky
     /// error, if any.
@@ -172,6 +196,7 @@ class stream_decoder {
     enum class phase : std::uint8_t { frames, segments };
 
     std::error_code feed_impl(bytes_view piece, const sink& s);
+    std::size_t decode_impl(bytes_view data, const sink& s, std::error_code& ec);
     /// Decodes complete units at the front of `data` (which starts at stream offset base_);
     /// returns the bytes used, or sets error_.
     std::size_t process(bytes_view data, const sink& s);
@@ -199,9 +224,10 @@ class stream_decoder {
     frame_assembler assembler_;
     std::size_t spread_offset_ = 0;  ///< segment where the frame being gathered began
 
-    byte_buffer buffer_;    ///< unfinished frame or segment
-    byte_buffer inflated_;  ///< v4 decompressed body
-    std::size_t base_ = 0;  ///< stream offset of buffer_[0] (== bytes consumed)
+    byte_buffer buffer_;                      ///< unfinished frame or segment
+    byte_buffer inflated_;                    ///< v4 decompressed body
+    std::size_t base_ = 0;                    ///< stream offset of buffer_[0] (== bytes consumed)
+    std::size_t needed_ = frame_header_size;  ///< see needed()
 
     std::error_code error_;
     std::size_t error_offset_ = 0;
