@@ -12,6 +12,7 @@
 #include "cql/protocol/responses.hpp"
 #include "cql/protocol/stream_decoder.hpp"
 #include "cql/protocol/types.hpp"
+#include "cql/values.hpp"
 #include "fuzz_common.hpp"
 
 namespace fs = std::filesystem;
@@ -21,7 +22,7 @@ namespace {
 
 fs::path out_dir;
 std::set<std::string> written;
-std::size_t counts[5] = {};
+std::size_t counts[6] = {};
 
 void write_seed(const char* target, int index, const byte_buffer& b) {
     char name[32];
@@ -89,7 +90,10 @@ void seed_from(const fs::path& file, stream_side side, bool lz4) {
                 byte_writer w(seed);
                 write_type_option(w, rows->metadata.columns[i].type);
                 w.raw(cell.data);
-                if (seed.size() <= 2048) write_seed("fuzz_value", 3, seed);
+                if (seed.size() <= 2048) {
+                    write_seed("fuzz_value", 3, seed);
+                    write_seed("fuzz_mapping", 5, seed);
+                }
                 break;
             }
         }
@@ -100,13 +104,44 @@ void seed_from(const fs::path& file, stream_side side, bool lz4) {
     if (!run.empty()) write_seed("fuzz_segment", 1, run);
 }
 
+// fuzz_mapping: user types shaped like its structs (inner {a int, b text}, outer {x inner,
+// xs list<inner>, m map<text, inner>, n bigint}), fields in another order than the structs'.
+void mapping_seeds() {
+    data_type inner(type_id::udt);
+    inner.keyspace = "ks";
+    inner.name = "inner";
+    inner.field_names = {"b", "a"};
+    inner.params = {data_type(type_id::varchar), data_type(type_id::int_)};
+    data_type outer(type_id::udt);
+    outer.keyspace = "ks";
+    outer.name = "outer";
+    outer.field_names = {"n", "x", "xs", "m"};
+    outer.params = {data_type(type_id::bigint), inner, list_of(inner),
+                    map_of(data_type(type_id::varchar), inner)};
+    using inner_v = std::tuple<std::string, std::int32_t>;
+    using outer_v =
+        std::tuple<std::int64_t, inner_v, std::vector<inner_v>, std::map<std::string, inner_v>>;
+    const outer_v o{7, {"b", 1}, {{"c", 2}, {"d", 3}}, {{"k", {"e", 4}}}};
+    auto seed = [](const data_type& t, const auto& v) {
+        byte_buffer b;
+        byte_writer w(b);
+        write_type_option(w, t);
+        if (!cql::values::encode(w, v)) write_seed("fuzz_mapping", 5, b);
+    };
+    seed(inner, inner_v{"b", 1});
+    seed(outer, o);
+    seed(list_of(outer), std::vector<outer_v>{o, o});
+    seed(tuple_of({data_type(type_id::int_), data_type(type_id::varchar)}),
+         std::tuple<std::int32_t, std::string>{1, "q"});
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     fs::path fixtures = argc > 1 ? argv[1] : CQL_FIXTURES_DIR;
     out_dir = argc > 2 ? argv[2] : "corpus";
-    const char* targets[] = {"fuzz_frame", "fuzz_segment", "fuzz_message", "fuzz_value",
-                             "fuzz_stream"};
+    const char* targets[] = {"fuzz_frame", "fuzz_segment", "fuzz_message",
+                             "fuzz_value", "fuzz_stream",  "fuzz_mapping"};
     for (auto t : targets)
         fs::create_directories(out_dir / t);
     for (int conn = 0; conn < 6; ++conn) {
@@ -114,7 +149,8 @@ int main(int argc, char** argv) {
         seed_from(base.string() + ".client.bin", stream_side::client, conn >= 4);
         seed_from(base.string() + ".server.bin", stream_side::server, conn >= 4);
     }
-    for (int i = 0; i < 5; ++i)
+    mapping_seeds();
+    for (int i = 0; i < 6; ++i)
         std::printf("%s: %zu seeds\n", targets[i], counts[i]);
     return 0;
 }

@@ -14,7 +14,7 @@ case $target in
   fuzz_frame) max_len=16384 ;;
   fuzz_segment) max_len=32768 ;;
   fuzz_message) max_len=8192 ;;
-  fuzz_value) max_len=2048 ;;
+  fuzz_value|fuzz_mapping) max_len=2048 ;;
   fuzz_stream) max_len=32768 ;;
   *) echo "unknown target $target" >&2; exit 2 ;;
 esac

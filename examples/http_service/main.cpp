@@ -15,6 +15,9 @@
 //   GET  /plant/{genus}             every plant of a genus, as a JSON array sent in chunks,
 //                                   one per page of rows: the service never holds the whole
 //                                   genus in memory, however large it is.
+//
+// Rows are structs (animal, plant) mapped with Boost.Describe (cql/mapping.hpp): the tables
+// are made from them (sync_table), the queries built and read as them.
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -40,8 +43,10 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/describe/class.hpp>
 
 #include "cql/cluster.hpp"
+#include "cql/mapping.hpp"
 #include "json.hpp"
 
 namespace asio = boost::asio;
@@ -66,92 +71,69 @@ std::vector<std::string> contact_points(std::string list) {
     return out;
 }
 
-// ---- list<text> cells ----
-// The driver binds and reads scalar types; a list<text> cell is encoded here by hand
-// (protocol v3+: [int] element count, then each element as [int] length + UTF-8 bytes).
+// ---- the rows ----
 
-cql::protocol::byte_buffer encode_text_list(const std::vector<std::string>& items) {
-    cql::protocol::byte_buffer out;
-    auto put_int = [&](std::size_t n) {
-        for (int shift = 24; shift >= 0; shift -= 8)
-            out.push_back(static_cast<std::uint8_t>(n >> shift));
-    };
-    put_int(items.size());
-    for (const auto& s : items) {
-        put_int(s.size());
-        out.insert(out.end(), s.begin(), s.end());
-    }
-    return out;
+struct animal {
+    std::string genus, species;
+    std::optional<std::string> image_url;
+    std::optional<float> size_cm;
+    std::optional<std::int32_t> sightings;
+    std::optional<std::vector<std::string>> taxonomy;
+};
+BOOST_DESCRIBE_STRUCT(animal, (), (genus, species, image_url, size_cm, sightings, taxonomy))
+// Found by argument-dependent lookup: the table the struct is a row of.
+void cql_model(cql::model<animal>& m) {
+    m.table("naturalist", "animals").partition_key(&animal::genus).clustering_key(&animal::species);
 }
 
-// Appends the cell as a JSON array of strings ([] for null; [] if malformed, too).
-void append_text_list(std::string& out, cql::protocol::value_view cell) {
-    std::vector<std::string_view> items;
-    if (cell.state == cql::protocol::value_view::kind::bytes) {
-        auto b = cell.data;
-        std::size_t pos = 0;
-        auto get_int = [&](std::int64_t& n) {
-            if (b.size() - pos < 4) return false;
-            n = (std::int64_t{b[pos]} << 24) | (b[pos + 1] << 16) | (b[pos + 2] << 8) | b[pos + 3];
-            pos += 4;
-            return true;
-        };
-        std::int64_t count = 0;
-        bool ok = get_int(count);
-        for (std::int64_t i = 0; ok && i < count; ++i) {
-            std::int64_t len = 0;
-            ok = get_int(len) && len >= 0 && static_cast<std::size_t>(len) <= b.size() - pos;
-            if (ok)
-                items.emplace_back(reinterpret_cast<const char*>(b.data() + pos),
-                                   static_cast<std::size_t>(len));
-            pos += ok ? static_cast<std::size_t>(len) : 0;
-        }
-        if (!ok) items.clear();
-    }
-    out += '[';
-    for (std::size_t i = 0; i < items.size(); ++i) {
-        if (i) out += ',';
-        json::append_string(out, items[i]);
-    }
-    out += ']';
+struct plant {
+    std::string genus, species;
+    std::optional<std::int32_t> sightings;
+};
+BOOST_DESCRIBE_STRUCT(plant, (), (genus, species, sightings))
+void cql_model(cql::model<plant>& m) {
+    m.table("naturalist", "plants").partition_key(&plant::genus).clustering_key(&plant::species);
 }
 
 // ---- rows to JSON ----
 
-constexpr const char* animal_columns = "genus, species, image_url, size_cm, sightings, taxonomy";
+template <class T>
+void append_optional(std::string& out, const std::optional<T>& v) {
+    if (v)
+        json::append_number(out, *v);
+    else
+        out += "null";
+}
 
-void append_animal(std::string& out, const cql::row_view& row) {
+void append_animal(std::string& out, const animal& a) {
     out += "{\"genus\":";
-    json::append_string(out, row.get<std::string_view>(0));
+    json::append_string(out, a.genus);
     out += ",\"species\":";
-    json::append_string(out, row.get<std::string_view>(1));
+    json::append_string(out, a.species);
     out += ",\"image_url\":";
-    if (auto url = row.get<std::optional<std::string_view>>(2))
-        json::append_string(out, *url);
+    if (a.image_url)
+        json::append_string(out, *a.image_url);
     else
         out += "null";
     out += ",\"size_cm\":";
-    if (auto size = row.get<std::optional<float>>(3))
-        json::append_number(out, *size);
-    else
-        out += "null";
+    append_optional(out, a.size_cm);
     out += ",\"sightings\":";
-    if (auto sightings = row.get<std::optional<std::int32_t>>(4))
-        json::append_number(out, *sightings);
-    else
-        out += "null";
-    out += ",\"taxonomy\":";
-    append_text_list(out, row[5]);
-    out += '}';
+    append_optional(out, a.sightings);
+    out += ",\"taxonomy\":[";  // null (no list) is []
+    for (std::size_t i = 0; a.taxonomy && i < a.taxonomy->size(); ++i) {
+        if (i) out += ',';
+        json::append_string(out, (*a.taxonomy)[i]);
+    }
+    out += "]}";
 }
 
-void append_plant(std::string& out, const cql::row_view& row) {
+void append_plant(std::string& out, const plant& p) {
     out += "{\"genus\":";
-    json::append_string(out, row.get<std::string_view>(0));
+    json::append_string(out, p.genus);
     out += ",\"species\":";
-    json::append_string(out, row.get<std::string_view>(1));
+    json::append_string(out, p.species);
     out += ",\"sightings\":";
-    json::append_number(out, row.get<std::optional<std::int32_t>>(2).value_or(0));
+    json::append_number(out, p.sightings.value_or(0));
     out += '}';
 }
 
@@ -195,39 +177,25 @@ std::vector<std::string> path_segments(std::string_view target) {
 class service {
   public:
     service(asio::io_context& io, cql::cluster_config cfg)
-        : cluster_(io.get_executor(), std::move(cfg)) {}
+        : cluster_(io.get_executor(), std::move(cfg)),
+          animals_(cluster_.session()),
+          plants_(cluster_.session()) {}
 
     cql::cluster& cluster() { return cluster_; }
 
-    // Connects, creates and seeds the schema, prepares the queries the handlers use.
+    // Connects, makes the tables from the structs (or completes them) and seeds them.
     asio::awaitable<void> start() {
         co_await cluster_.async_connect(use_awaitable);
-        cql::session& s = cluster_.session();
-        for (const char* ddl : {
-                 "CREATE KEYSPACE IF NOT EXISTS naturalist WITH replication = "
-                 "{'class': 'SimpleStrategy', 'replication_factor': 1}",
-                 "CREATE TABLE IF NOT EXISTS naturalist.animals (genus text, species text, "
-                 "image_url text, size_cm float, sightings int, taxonomy list<text>, "
-                 "PRIMARY KEY ((genus), species))",
-                 "CREATE TABLE IF NOT EXISTS naturalist.plants (genus text, species text, "
-                 "sightings int, PRIMARY KEY ((genus), species))",
-             })
-            co_await s.async_execute(cql::statement(ddl), use_awaitable);
-
-        insert_animal_ = co_await s.async_prepare(
-            "INSERT INTO naturalist.animals (genus, species, image_url, size_cm, sightings, "
-            "taxonomy) VALUES (?, ?, ?, ?, ?, ?)",
+        co_await cluster_.session().async_execute(
+            cql::statement("CREATE KEYSPACE IF NOT EXISTS naturalist WITH replication = "
+                           "{'class': 'SimpleStrategy', 'replication_factor': 1}"),
             use_awaitable);
-        animals_by_genus_ = co_await s.async_prepare(
-            std::string("SELECT ") + animal_columns + " FROM naturalist.animals WHERE genus = ?",
-            use_awaitable);
-        animal_ = co_await s.async_prepare(std::string("SELECT ") + animal_columns +
-                                               " FROM naturalist.animals WHERE genus = ? AND "
-                                               "species = ?",
-                                           use_awaitable);
-        plants_by_genus_ = co_await s.async_prepare(
-            "SELECT genus, species, sightings FROM naturalist.plants WHERE genus = ?",
-            use_awaitable);
+        std::vector<cql::sync_report> reports;
+        reports.push_back(co_await animals_.async_sync_table(use_awaitable));
+        reports.push_back(co_await plants_.async_sync_table(use_awaitable));
+        for (const auto& r : reports)
+            for (const auto& conflict : r.conflicts)  // an older table the structs do not fit
+                std::printf("schema: %s\n", conflict.c_str());
         co_await seed();
     }
 
@@ -303,13 +271,14 @@ class service {
     asio::awaitable<bool> get_animals(beast::tcp_stream& stream, const request& req,
                                       const std::string& genus) {
         cql::diagnostics diag;
-        auto [ec, r] = co_await cluster_.session().async_execute(animals_by_genus_.bind(genus),
-                                                                 diag, no_throw);
+        auto [ec, all] = co_await animals_.select()
+                             .where(cql::col(&animal::genus) == genus)
+                             .async_all(diag, no_throw);
         if (ec) co_return co_await reply_db_error(stream, req, ec, diag);
         std::string body = "[";
-        for (cql::row_view row : r) {
+        for (const animal& a : all) {
             if (body.size() > 1) body += ',';
-            append_animal(body, row);
+            append_animal(body, a);
         }
         body += ']';
         co_return co_await reply(stream, req, http::status::ok, std::move(body));
@@ -318,25 +287,20 @@ class service {
     asio::awaitable<bool> get_animal(beast::tcp_stream& stream, const request& req,
                                      const std::string& genus, const std::string& species) {
         cql::diagnostics diag;
-        auto [ec, r] =
-            co_await cluster_.session().async_execute(animal_.bind(genus, species), diag, no_throw);
+        animal key;  // get() reads the key members only
+        key.genus = genus;
+        key.species = species;
+        auto [ec, a] = co_await animals_.get(key).async_one(diag, no_throw);
         if (ec) co_return co_await reply_db_error(stream, req, ec, diag);
-        if (r.empty())
+        if (!a)
             co_return co_await reply(stream, req, http::status::not_found,
                                      error_json("no animal " + genus + " " + species));
         std::string body;
-        append_animal(body, r.front());
+        append_animal(body, *a);
         co_return co_await reply(stream, req, http::status::ok, std::move(body));
     }
 
     // The request body, checked field by field: a client gets told what is wrong.
-    struct animal {
-        std::string genus, species;
-        std::optional<std::string> image_url;
-        std::optional<float> size_cm;
-        std::optional<std::int32_t> sightings;
-        std::optional<std::vector<std::string>> taxonomy;
-    };
     static std::optional<animal> parse_animal(std::string_view body, std::string& error) {
         auto fail = [&](std::string message) {
             error = std::move(message);
@@ -386,47 +350,35 @@ class service {
 
         // Fields the client left out are bound as "unset": the row simply has no value there,
         // and no tombstone is written as a null would.
-        cql::bound_statement insert = insert_animal_.bind(a->genus, a->species);
-        if (a->image_url)
-            insert.bind(*a->image_url);
-        else
-            insert.bind(cql::unset);
-        if (a->size_cm)
-            insert.bind(*a->size_cm);
-        else
-            insert.bind(cql::unset);
-        if (a->sightings)
-            insert.bind(*a->sightings);
-        else
-            insert.bind(cql::unset);
-        if (a->taxonomy)
-            insert.bind(encode_text_list(*a->taxonomy));
-        else
-            insert.bind(cql::unset);
         cql::diagnostics diag;
-        auto [ec, r] = co_await cluster_.session().async_execute(insert, diag, no_throw);
+        auto [ec, w] = co_await animals_.insert(*a).unset_nulls().async_execute(diag, no_throw);
         if (ec) co_return co_await reply_db_error(stream, req, ec, diag);
 
         // Answer with the animal as stored (read back, so the client sees what others will).
-        auto [ec2, row] = co_await cluster_.session().async_execute(
-            animal_.bind(a->genus, a->species), diag, no_throw);
-        if (ec2 || row.empty()) co_return co_await reply_db_error(stream, req, ec2, diag);
+        auto [ec2, stored] = co_await animals_.get(*a).async_one(diag, no_throw);
+        if (ec2 || !stored) co_return co_await reply_db_error(stream, req, ec2, diag);
         std::string body;
-        append_animal(body, row.front());
+        append_animal(body, *stored);
         co_return co_await reply(stream, req, http::status::created, std::move(body),
                                  "/animal/" + a->genus + "/" + a->species);
     }
 
     // Chunked transfer encoding: the status line and headers go out first, then one chunk
-    // per page of rows as it arrives, then the last (empty) chunk. HTTP/1.0 has no chunks:
-    // there the body is simply sent as it comes and ends when the connection closes.
+    // per page of rows, then the last (empty) chunk. HTTP/1.0 has no chunks: there the body
+    // is simply sent as it comes and ends when the connection closes. The mapped stream
+    // fetches the next page while this one is written to the client, one page ahead at most.
     asio::awaitable<bool> get_plants(beast::tcp_stream& stream, const request& req,
                                      const std::string& genus) {
-        auto pages =
-            cluster_.session().pages(plants_by_genus_.bind(genus).page_size(plant_page_size));
-        auto [ec, page] = co_await pages.async_next(no_throw);
-        cql::diagnostics none;
-        if (ec) co_return co_await reply_db_error(stream, req, ec, none);
+        auto rows = plants_.select()
+                        .where(cql::col(&plant::genus) == genus)
+                        .page_size(plant_page_size)
+                        .stream();
+        auto [ec, page] = co_await rows.async_next_page(no_throw);
+        if (ec) {
+            cql::diagnostics why;
+            why.message = rows.error_message();
+            co_return co_await reply_db_error(stream, req, ec, why);
+        }
 
         const bool chunked = req.version() >= 11;
         http::response<http::empty_body> res{http::status::ok, req.version()};
@@ -439,22 +391,21 @@ class service {
 
         std::string part = "[";
         bool first = true;
-        for (;;) {
-            for (cql::row_view row : *page) {
+        while (page) {
+            for (const plant& p : *page) {
                 if (!first) part += ',';
                 first = false;
-                append_plant(part, row);
+                append_plant(part, p);
             }
-            if (pages.done()) break;  // this page was the last one: close the array with it
             const bool sent = co_await send_part(stream, chunked, part);
             if (!sent) co_return false;
             part.clear();
-            // The next page is fetched only once this one is on its way to the client.
-            auto [pec, next] = co_await pages.async_next(no_throw);
-            if (pec || !next) {
+            auto [pec, next] = co_await rows.async_next_page(no_throw);
+            if (pec) {
                 // Too late for an error status: end the connection without the last chunk,
                 // so the client knows the array is incomplete.
-                std::fprintf(stderr, "paging failed: %s\n", pec.message().c_str());
+                std::fprintf(stderr, "paging failed: %s %s\n", pec.message().c_str(),
+                             rows.error_message().c_str());
                 co_return false;
             }
             page = std::move(next);
@@ -480,53 +431,36 @@ class service {
     }
 
     asio::awaitable<void> seed() {
-        struct seed_animal {
-            const char* genus;
-            const char* species;
-            const char* image;
-            float size_cm;
-            std::int32_t sightings;
-            std::vector<std::string> taxonomy;
-        };
         const std::vector<std::string> felidae = {"Animalia", "Chordata", "Mammalia", "Carnivora",
                                                   "Felidae"};
         const std::vector<std::string> canidae = {"Animalia", "Chordata", "Mammalia", "Carnivora",
                                                   "Canidae"};
-        const seed_animal animals[] = {
+        const animal animals[] = {
             {"Panthera", "leo", "https://example.org/img/lion.jpg", 210.5f, 12, felidae},
             {"Panthera", "tigris", "https://example.org/img/tiger.jpg", 250.0f, 4, felidae},
             {"Panthera", "onca", "https://example.org/img/jaguar.jpg", 170.25f, 2, felidae},
             {"Canis", "lupus", "https://example.org/img/wolf.jpg", 130.0f, 31, canidae},
         };
-        cql::session& s = cluster_.session();
         for (const auto& a : animals)
-            co_await s.async_execute(insert_animal_.bind(a.genus, a.species, a.image, a.size_cm,
-                                                         a.sightings, encode_text_list(a.taxonomy)),
-                                     use_awaitable);
+            co_await animals_.insert(a).async_execute(use_awaitable);
 
         // One batch per genus: a genus is one partition, so the batch is applied atomically
         // by a single replica set and needs no batch log (UNLOGGED).
-        auto insert_plant = co_await s.async_prepare(
-            "INSERT INTO naturalist.plants (genus, species, sightings) VALUES (?, ?, ?)",
-            use_awaitable);
         const char* oaks[] = {"alba",  "robur",  "rubra",     "petraea",    "ilex",
                               "suber", "cerris", "palustris", "macrocarpa", "virginiana"};
-        cql::batch quercus(cql::batch_type::unlogged);
+        cql::mapped_batch quercus(cql::batch_type::unlogged);
         for (int i = 0; i < 120; ++i) {
             // Ten real oaks, then numbered cultivars so the genus spans several pages.
-            char species[32];
-            if (i < 10)
-                std::snprintf(species, sizeof species, "%s", oaks[i]);
-            else
-                std::snprintf(species, sizeof species, "cultivar-%03d", i);
-            quercus.add(insert_plant.bind("Quercus", std::string(species), i % 7));
+            std::string species =
+                i < 10 ? oaks[i] : "cultivar-" + std::to_string(1000 + i).substr(1);
+            quercus.add(plants_.insert(plant{"Quercus", species, i % 7}));
         }
-        cql::batch rosa(cql::batch_type::unlogged);
+        cql::mapped_batch rosa(cql::batch_type::unlogged);
         for (const char* species : {"canina", "gallica", "rugosa"})
-            rosa.add(insert_plant.bind("Rosa", species, 1));
-        for (const cql::batch* b : {&quercus, &rosa}) {
-            cql::result r = co_await s.async_batch(*b, use_awaitable);
-            for (auto w : r.warnings())  // e.g. Cassandra's "batch size exceeds ..." warning
+            rosa.add(plants_.insert(plant{"Rosa", species, 1}));
+        for (const cql::mapped_batch* b : {&quercus, &rosa}) {
+            cql::batch_result r = co_await b->async_execute(use_awaitable);
+            for (auto w : r.raw.warnings())  // e.g. Cassandra's "batch size exceeds ..." warning
                 std::printf("server warning: %.*s\n", static_cast<int>(w.size()), w.data());
         }
         std::printf("seeded %zu animals and %zu plants\n", std::size(animals),
@@ -534,7 +468,8 @@ class service {
     }
 
     cql::cluster cluster_;
-    cql::prepared_statement insert_animal_, animals_by_genus_, animal_, plants_by_genus_;
+    cql::mapper<animal> animals_;
+    cql::mapper<plant> plants_;
 };
 
 asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, service& svc) {

@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -77,6 +78,13 @@ struct prepared_info {
 };
 
 class bound_statement;
+class prepared_statement;
+
+namespace detail {
+template <mapped_struct T>  // cql/mapping/bind.hpp
+std::error_code bind_members(const prepared_statement& p, const T& v, bound_statement& out,
+                             std::string* why);
+}  // namespace detail
 
 /// A statement prepared by session::async_prepare(): a shared, immutable handle (copying it
 /// copies a shared_ptr), safe to use from any thread. The session keeps what is needed to
@@ -109,6 +117,7 @@ class prepared_statement {
 
     /// A bound_statement with positional values, in marker order (each as
     /// statement::bind(const T&)); bind failures show in its settings().bind_error().
+    /// With one mapped struct, its members bound by marker name (cql/mapping/bind.hpp).
     template <class... Args>
     bound_statement bind(const Args&... args) const;
 
@@ -215,8 +224,13 @@ class bound_statement {
 template <class... Args>
 bound_statement prepared_statement::bind(const Args&... args) const {
     bound_statement b(info_);
-    (b.bind(args), ...);
+    if constexpr (sizeof...(Args) == 1 && (mapped_struct<Args> && ...))
+        (void)detail::bind_members(*this, args..., b, nullptr);
+    else
+        (b.bind(args), ...);
     return b;
 }
 
 }  // namespace cql
+
+#include "cql/mapping/bind.hpp"

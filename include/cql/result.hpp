@@ -37,6 +37,8 @@
 
 namespace cql {
 
+class row_view;
+
 namespace detail {
 template <class T>
 struct optional_inner {
@@ -46,6 +48,8 @@ template <class T>
 struct optional_inner<std::optional<T>> {
     using type = T;
 };
+template <mapped_struct T>
+T read_struct(const row_view& row);  // cql/mapping/row.hpp
 }  // namespace detail
 
 /// One row of a cql::result: a cheap view (copy it by value) into the result's frame, valid
@@ -63,6 +67,8 @@ class row_view {
     protocol::value_view operator[](std::size_t i) const noexcept { return cells_[i]; }
     /// Index of a column by name, or size() when there is none (or no metadata).
     std::size_t index_of(std::string_view column) const noexcept;
+    /// The columns' names and types (nullptr for a default-constructed row).
+    const protocol::result_metadata* metadata() const noexcept { return meta_; }
 
     /// Decodes column `i` into `out`. `T` is any type with a CQL cell codec (string_view
     /// and bytes_view types view into the result), or std::optional of one to accept nulls.
@@ -129,9 +135,13 @@ class row_view {
 
     /// The first sizeof...(Ts) columns as a tuple, for structured bindings:
     /// `auto [k, v] = row.as<int, std::string_view>();`. Throws like get().
+    /// With one mapped struct `T` (cql/mapping/row.hpp), the whole row as a T.
     template <class... Ts>
-    std::tuple<Ts...> as() const {
-        return as_impl<Ts...>(std::index_sequence_for<Ts...>{});
+    auto as() const {
+        if constexpr (sizeof...(Ts) == 1 && (mapped_struct<Ts> && ...))
+            return detail::read_struct<Ts...>(*this);
+        else
+            return as_impl<Ts...>(std::index_sequence_for<Ts...>{});
     }
 
   private:
@@ -268,3 +278,5 @@ class result {
 };
 
 }  // namespace cql
+
+#include "cql/mapping/row.hpp"

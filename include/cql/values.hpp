@@ -12,6 +12,7 @@
 ///   user type {a, b, ...}      std::tuple<...>       (fields in declaration order; fields the
 ///                                                    cell lacks, added later, read as null)
 ///   vector<T, N>               std::array<T, N>      (a dimension mismatch is an error)
+///   user type                  a mapped struct       (cql/mapping/struct_codec.hpp)
 ///
 /// Elements nest (std::map<std::string, std::vector<std::int32_t>>, ...). Reading checks the
 /// column type at each level: a mismatch is protocol::codec_errc::value_type_mismatch,
@@ -31,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "cql/mapping/reflect.hpp"
 #include "cql/protocol/bytes.hpp"
 #include "cql/protocol/cells.hpp"
 #include "cql/protocol/types.hpp"
@@ -62,6 +64,12 @@ template <class T, std::size_t N>
 struct kind<std::array<T, N>> {
     static constexpr int value = 5;
 };
+template <mapped_struct T>
+struct kind<T> {
+    static constexpr int value = 6;
+};
+template <class T>
+struct struct_codec;  // a mapped struct as a UDT (cql/mapping/struct_codec.hpp)
 // std::vector<std::uint8_t> is protocol::byte_buffer (blob), not list<tinyint>.
 template <class T>
 inline constexpr bool is_composite =
@@ -79,7 +87,7 @@ inline std::error_code mismatch() noexcept {
 /// A C++ type with a CQL codec: a scalar of cells.hpp or a composite above.
 template <class T>
 concept value_type = protocol::cell_type<T> || detail::is_composite<T>;
-/// A composite (collection, tuple/UDT, vector) type.
+/// A composite (collection, tuple/UDT, vector, mapped struct) type.
 template <class T>
 concept composite_type = detail::is_composite<T>;
 
@@ -150,6 +158,8 @@ std::error_code encode(protocol::byte_writer& w, const T& v) {
                     ((ec ? void() : void(ec = detail::write_element(w, f))), ...);
                 },
                 v);
+        } else if constexpr (k == 6) {
+            ec = detail::struct_codec<T>::encode(w, v);
         } else if constexpr (k == 5) {
             using E = typename T::value_type;
             for (const auto& e : v) {
@@ -293,6 +303,8 @@ std::error_code decode(const protocol::data_type* t, protocol::bytes_view cell, 
                 if (!r.ok()) return detail::mismatch();
                 if (auto ec = decode(et, b, out[i])) return ec;
             }
+        } else if constexpr (k == 6) {
+            if (auto ec = detail::struct_codec<T>::decode(t, r, out)) return ec;
         }
         if (!r.ok() || r.remaining() != 0) return detail::mismatch();
         return {};
@@ -300,3 +312,5 @@ std::error_code decode(const protocol::data_type* t, protocol::bytes_view cell, 
 }
 
 }  // namespace cql::values
+
+#include "cql/mapping/struct_codec.hpp"

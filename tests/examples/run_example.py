@@ -225,6 +225,29 @@ def check_prepared_and_batch(sim_bin, example):
             ])
 
 
+def check_object_mapping(sim_bin, example):
+    with Cqlsim(sim_bin) as sim:
+        for first in (True, False):  # the second run finds the tables made by the first
+            rc, out, _ = run(example, [sim.contact])
+            expect(rc == 0, "exit status %d" % rc)
+            expect_lines(out, [
+                r"schema: customers ready, %s statement\(s\) run" % ("2" if first else "0"),
+                r"customer ada@example\.com registered as Ada Lovelace",
+                r"customer ada@example\.com not registered as Ada Byron: already taken by "
+                r"Ada Lovelace \(London\)",
+                r"3 orders placed in one logged batch, sales counted in a counter batch",
+                r"  order 3: 2 x ink \(new\)",
+                r"  order 2: 1 x fountain pen \(new\)",
+                r"order 3 new -> paid: applied",
+                r"order 3 new -> paid: not applied, it is paid",
+                r"ink sold: 2",
+                r"streamed 3 orders in 2 pages",
+                r"refused \(the query builder refused the query\): cql mapping: where: column "
+                r"'quantity' is not part of the primary key \(add allow_filtering\(\) to filter "
+                r"on it\)",
+            ])
+
+
 def openssl(*args, cwd):
     subprocess.run(["openssl"] + list(args), cwd=cwd, check=True, capture_output=True)
 
@@ -531,6 +554,7 @@ CHECKS = {
     "quickstart_futures": check_quickstart,
     "paging_stream": check_paging_stream,
     "prepared_and_batch": check_prepared_and_batch,
+    "object_mapping": check_object_mapping,
     "tls_and_auth": check_tls_and_auth,
     "execution_profiles": check_execution_profiles,
     "http_service": check_http_service,
