@@ -35,7 +35,7 @@ namespace {
 class batch_state : public std::enable_shared_from_this<batch_state> {
   public:
     batch_state(std::vector<query_spec> specs, batch settings, diagnostics* diag,
-                std::unique_ptr<op_completion<error_code, batch_result>> op)
+                op_ptr<error_code, batch_result> op)
         : specs_(std::move(specs)),
           settings_(std::move(settings)),
           diag_(diag ? diag : &own_diag_),
@@ -92,21 +92,21 @@ class batch_state : public std::enable_shared_from_this<batch_state> {
         finish(ec, {});
     }
     void finish(error_code ec, batch_result r) {
-        if (auto op = std::move(op_)) op->complete(ec, std::move(r));
+        if (op_) complete(std::move(op_), ec, std::move(r));
     }
 
     std::vector<query_spec> specs_;
     batch settings_;
     diagnostics own_diag_;
     diagnostics* diag_;
-    std::unique_ptr<op_completion<error_code, batch_result>> op_;
+    op_ptr<error_code, batch_result> op_;
     std::vector<prepared_statement> prepared_;
 };
 
 }  // namespace
 
 void start_mapped_batch(std::vector<query_spec> specs, batch settings, diagnostics* diag,
-                        std::unique_ptr<op_completion<error_code, batch_result>> op) {
+                        op_ptr<error_code, batch_result> op) {
     std::make_shared<batch_state>(std::move(specs), std::move(settings), diag, std::move(op))
         ->start();
 }

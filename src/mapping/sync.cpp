@@ -44,8 +44,7 @@ column_role role_of(std::string_view kind) {
 
 class sync_state : public std::enable_shared_from_this<sync_state> {
   public:
-    sync_state(session& s, table_definition def, diagnostics* diag,
-               std::unique_ptr<sync_completion> op)
+    sync_state(session& s, table_definition def, diagnostics* diag, sync_completion op)
         : s_(s), def_(std::move(def)), diag_(diag ? diag : &own_diag_), op_(std::move(op)) {}
 
     void start() {
@@ -211,21 +210,20 @@ class sync_state : public std::enable_shared_from_this<sync_state> {
 
     void finish(error_code ec) {
         auto op = std::move(op_);
-        if (op) op->complete(ec, ec ? sync_report{} : std::move(report_));
+        if (op) complete(std::move(op), ec, ec ? sync_report{} : std::move(report_));
     }
 
     session& s_;
     table_definition def_;
     diagnostics own_diag_;
     diagnostics* diag_;
-    std::unique_ptr<sync_completion> op_;
+    sync_completion op_;
     sync_report report_;
 };
 
 }  // namespace
 
-void start_sync_table(session& s, table_definition def, diagnostics* diag,
-                      std::unique_ptr<sync_completion> op) {
+void start_sync_table(session& s, table_definition def, diagnostics* diag, sync_completion op) {
     std::make_shared<sync_state>(s, std::move(def), diag, std::move(op))->start();
 }
 

@@ -148,7 +148,7 @@ struct batch_result {
 
 namespace detail {
 void start_mapped_batch(std::vector<query_spec> specs, batch settings, diagnostics* diag,
-                        std::unique_ptr<op_completion<error_code, batch_result>> op);
+                        op_ptr<error_code, batch_result> op);
 }  // namespace detail
 
 /// A BATCH of mapped writes (insert, update, remove queries of any mappers of one

@@ -155,9 +155,8 @@ bool override_type(const std::string& text, protocol::data_type& out, std::strin
 
 void check_table_definition(const struct_mapping& mapping, table_definition& def);
 
-using sync_completion = op_completion<error_code, sync_report>;
-void start_sync_table(session& s, table_definition def, diagnostics* diag,
-                      std::unique_ptr<sync_completion> op);
+using sync_completion = op_ptr<error_code, sync_report>;
+void start_sync_table(session& s, table_definition def, diagnostics* diag, sync_completion op);
 
 }  // namespace detail
 

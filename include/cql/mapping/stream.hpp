@@ -39,7 +39,6 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/error.hpp>
 
-#include "cql/detail/cancellation.hpp"
 #include "cql/detail/op_completion.hpp"
 #include "cql/mapping/execute.hpp"
 #include "cql/mapping/query.hpp"
@@ -52,18 +51,18 @@ namespace detail {
 template <mapped_struct T>
 class stream_state : public std::enable_shared_from_this<stream_state<T>> {
   public:
-    using row_op = op_completion<error_code, std::optional<T>>;
-    using page_op = op_completion<error_code, std::optional<std::vector<T>>>;
+    using row_ptr = op_ptr<error_code, std::optional<T>>;
+    using page_ptr = op_ptr<error_code, std::optional<std::vector<T>>>;
 
     stream_state(query_spec spec, std::size_t ahead)
         : spec_(std::move(spec)), ahead_(ahead == 0 ? 1 : ahead) {}
 
     boost::asio::any_io_executor executor() const { return spec_.core->sess().get_executor(); }
 
-    void next_row(std::unique_ptr<row_op> op, boost::asio::cancellation_slot slot) {
+    void next_row(row_ptr op, boost::asio::cancellation_slot slot) {
         start_waiting(row_, std::move(op), slot);
     }
-    void next_page(std::unique_ptr<page_op> op, boost::asio::cancellation_slot slot) {
+    void next_page(page_ptr op, boost::asio::cancellation_slot slot) {
         start_waiting(page_, std::move(op), slot);
     }
 
@@ -95,18 +94,17 @@ class stream_state : public std::enable_shared_from_this<stream_state<T>> {
 
   private:
     template <class Op>
-    void start_waiting(std::unique_ptr<Op>& waiter, std::unique_ptr<Op> op,
-                       boost::asio::cancellation_slot slot) {
+    void start_waiting(Op& waiter, Op op, boost::asio::cancellation_slot slot) {
         std::unique_lock lk(m_);
         if (row_ || page_ || cancelled_) {
             const error_code ec = cancelled_ ? boost::asio::error::operation_aborted
                                              : boost::asio::error::in_progress;
             lk.unlock();
-            op->complete(ec, std::nullopt);
+            complete(std::move(op), ec, std::nullopt);
             return;
         }
         waiter = std::move(op);
-        if (slot.is_connected())  // cleared right before the handler runs (cancellation.hpp)
+        if (slot.is_connected())  // cleared right before the handler runs (op_completion.hpp)
             slot.assign([w = this->weak_from_this()](boost::asio::cancellation_type) {
                 if (auto self = w.lock()) self->abort_waiter();
             });
@@ -118,14 +116,14 @@ class stream_state : public std::enable_shared_from_this<stream_state<T>> {
         auto row = std::move(row_);
         auto page = std::move(page_);
         lk.unlock();
-        if (row) row->complete(boost::asio::error::operation_aborted, std::nullopt);
-        if (page) page->complete(boost::asio::error::operation_aborted, std::nullopt);
+        if (row) complete(std::move(row), boost::asio::error::operation_aborted, std::nullopt);
+        if (page) complete(std::move(page), boost::asio::error::operation_aborted, std::nullopt);
     }
 
     // Answers the waiter if it can, then fetches ahead if there is room. Releases `lk`.
     void serve(std::unique_lock<std::mutex>& lk) {
-        std::unique_ptr<row_op> row_done;
-        std::unique_ptr<page_op> page_done;
+        row_ptr row_done;
+        page_ptr page_done;
         error_code ec;
         std::optional<T> row;
         std::optional<std::vector<T>> page;
@@ -183,8 +181,8 @@ class stream_state : public std::enable_shared_from_this<stream_state<T>> {
                            ready_.size() < ahead_;
         if (fetch) fetching_ = true;
         lk.unlock();
-        if (row_done) row_done->complete(ec, std::move(row));
-        if (page_done) page_done->complete(ec, std::move(page));
+        if (row_done) complete(std::move(row_done), ec, std::move(row));
+        if (page_done) complete(std::move(page_done), ec, std::move(page));
         if (fetch) start_fetch();
     }
 
@@ -266,8 +264,8 @@ class stream_state : public std::enable_shared_from_this<stream_state<T>> {
     std::string plan_why_;
     error_code error_;
     std::string error_why_, why_;
-    std::unique_ptr<row_op> row_;
-    std::unique_ptr<page_op> page_;
+    row_ptr row_;
+    page_ptr page_;
 };
 
 }  // namespace detail
@@ -299,10 +297,9 @@ class mapped_stream {
     auto async_next(Token&& tok) {
         return boost::asio::async_initiate<Token, void(error_code, std::optional<T>)>(
             [s = s_](auto handler) {
-                boost::asio::cancellation_slot slot;
-                auto h = detail::with_cancellation_slot(std::move(handler), s->executor(), slot);
-                s->next_row(detail::make_op_completion<error_code, std::optional<T>>(std::move(h),
-                                                                                     s->executor()),
+                auto slot = boost::asio::get_associated_cancellation_slot(handler);
+                s->next_row(detail::make_op_completion<error_code, std::optional<T>>(
+                                std::move(handler), s->executor()),
                             slot);
             },
             tok);
@@ -315,10 +312,9 @@ class mapped_stream {
     auto async_next_page(Token&& tok) {
         return boost::asio::async_initiate<Token, void(error_code, std::optional<std::vector<T>>)>(
             [s = s_](auto handler) {
-                boost::asio::cancellation_slot slot;
-                auto h = detail::with_cancellation_slot(std::move(handler), s->executor(), slot);
+                auto slot = boost::asio::get_associated_cancellation_slot(handler);
                 s->next_page(detail::make_op_completion<error_code, std::optional<std::vector<T>>>(
-                                 std::move(h), s->executor()),
+                                 std::move(handler), s->executor()),
                              slot);
             },
             tok);
