@@ -1,7 +1,9 @@
 // The one-direction stream decoder: input = [control][stream bytes]. Control bit 0: the
 // server side; bits 1-2: compression choice (automatic, none, lz4, automatic); bits 3-7
 // seed the piece sizes. Every frame is decoded as a request or response. Fed whole and in
-// pieces, the decoder must give the same frames, the same error and the same error offset.
+// pieces, the decoder must give the same frames, the same error and the same error offset;
+// decoding in place (decode(): the caller keeps the unconsumed bytes, as a connection's read
+// buffer does) must give the same frames and the same decoding error.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -20,6 +22,7 @@ struct result {
     std::vector<std::uint64_t> frames;  // hash of offset, envelope and body
     std::error_code error;
     std::size_t error_offset = 0;
+    std::error_code decode_error;  // before finish()
 };
 
 result run(bytes_view in, stream_side side, compression_choice c, std::uint8_t seed, bool whole) {
@@ -27,7 +30,7 @@ result run(bytes_view in, stream_side side, compression_choice c, std::uint8_t s
     stream_decoder d(side, c, 1u << 20);
     decoded_request req;
     response resp;
-    auto on_frame = [&](const stream_frame& f) {
+    auto on_frame = [&out, &req, &resp, side](const stream_frame& f) {
         auto h = hash_bytes(f.envelope.data(), f.envelope.size(), f.offset * 31 + f.payload_offset);
         h = hash_bytes(f.frame.body.data(), f.frame.body.size(), h);
         out.frames.push_back(h);
@@ -51,11 +54,48 @@ result run(bytes_view in, stream_side side, compression_choice c, std::uint8_t s
             pos += n;
         }
     }
+    out.decode_error = ec;
     if (!ec) ec = d.finish();
     CQL_FUZZ_CHECK(d.consumed() + d.buffered() <= in.size());
     out.error = ec;
     out.error_offset = ec ? d.error_offset() : 0;
     CQL_FUZZ_CHECK(out.error_offset <= in.size());
+    return out;
+}
+
+// decode(): the bytes arrive in pieces into a buffer of the caller's, which keeps what the
+// decoder did not consume.
+result run_in_place(bytes_view in, stream_side side, compression_choice c, std::uint8_t seed) {
+    result out;
+    stream_decoder d(side, c, 1u << 20);
+    decoded_request req;
+    response resp;
+    auto on_frame = [&out, &req, &resp, side](const stream_frame& f) {
+        auto h = hash_bytes(f.envelope.data(), f.envelope.size(), f.offset * 31 + f.payload_offset);
+        h = hash_bytes(f.frame.body.data(), f.frame.body.size(), h);
+        out.frames.push_back(h);
+        if (side == stream_side::client) {
+            (void)decode_request(f.frame, req);
+        } else {
+            body_prefix p;
+            (void)decode_response(f.frame, resp, p);
+        }
+    };
+    byte_buffer buf;
+    std::size_t begin = 0;
+    std::error_code ec;
+    cql::fuzz::chunker chunks(seed);
+    for (std::size_t pos = 0; pos < in.size() && !ec;) {
+        auto n = chunks.next();
+        if (n > in.size() - pos) n = in.size() - pos;
+        buf.insert(buf.end(), in.begin() + static_cast<std::ptrdiff_t>(pos),
+                   in.begin() + static_cast<std::ptrdiff_t>(pos + n));
+        pos += n;
+        begin += d.decode(bytes_view(buf).subspan(begin), on_frame, ec);
+        CQL_FUZZ_CHECK(begin <= buf.size());
+        CQL_FUZZ_CHECK(d.needed() > 0 || ec);
+    }
+    out.decode_error = ec;
     return out;
 }
 
@@ -73,5 +113,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     CQL_FUZZ_CHECK(a.frames == b.frames);
     CQL_FUZZ_CHECK(a.error == b.error);
     CQL_FUZZ_CHECK(a.error_offset == b.error_offset);
+    auto i = run_in_place(in, side, c, data[0]);
+    CQL_FUZZ_CHECK(i.frames == b.frames);
+    CQL_FUZZ_CHECK(i.decode_error == b.decode_error);
     return 0;
 }

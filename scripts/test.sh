@@ -7,6 +7,9 @@
 #                 release build (scripts/real-cassandra.sh; skipped, saying so, without it)
 #   asan          AddressSanitizer + UndefinedBehaviorSanitizer build (-O1 -g1: the checks
 #                 stay and it compiles ~40% faster than -O2 -g), every test
+#   tsan          ThreadSanitizer build of the driver and its concurrency tests (ctest label
+#                 concurrency: the request engine, pools, thread caches, an io_context run by
+#                 several threads, own io threads, close with requests in flight)
 # CQL_REAL_CASSANDRA_OPTIONS passes options to scripts/real-cassandra.sh (e.g. another
 # --address/--jmx-port on a machine where other clusters run).
 set -euo pipefail
@@ -38,7 +41,19 @@ stage_real_server() {
   bash scripts/real-cassandra.sh --build build/release ${CQL_REAL_CASSANDRA_OPTIONS:-}
 }
 
+# The tests labelled concurrency, and only what they need, under ThreadSanitizer.
+concurrency_targets=(driver_test_thread_cache driver_test_engine driver_test_pool
+                     e2e_test_threads hostile_test_close hostile_test_disconnects)
+stage_tsan() {
+  stage "tsan: configure and build"
+  cmake --preset tsan >/dev/null
+  cmake --build --preset tsan -j "$jobs" --target "${concurrency_targets[@]}"
+  stage "tsan: test"
+  ctest --preset tsan -j "$jobs" -L concurrency
+}
+
 stage_setup
 stage_preset release
 stage_real_server
 stage_preset asan
+stage_tsan

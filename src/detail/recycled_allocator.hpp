@@ -87,7 +87,7 @@ struct size_class_blocks {
         const auto c = (n - 1) / step;
         return [&]<std::size_t... C>(std::index_sequence<C...>) {
             void* r = nullptr;
-            ((c == C ? (r = f(static_cast<traits<C>*>(nullptr)), true) : false) || ...);
+            (void)((c == C ? (r = f(static_cast<traits<C>*>(nullptr)), true) : false) || ...);
             return r;
         }
         (std::make_index_sequence<classes>{});
