@@ -2,11 +2,19 @@
 
 #include <string>
 
+#include "cql/cluster_errc.hpp"
+
 namespace cql {
 namespace {
 
-class client_category_impl final : public std::error_category {
+// boost::system::error_category has a protected non-virtual destructor (categories are never
+// deleted through it); Boost silences this warning in its own headers the same way.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnon-virtual-dtor"
+// Fixed ids: codes compare equal even across several copies of the library in a process.
+class client_category_impl final : public boost::system::error_category {
   public:
+    constexpr client_category_impl() noexcept : error_category(0xc9a5e1f0c11e0001ULL) {}
     const char* name() const noexcept override { return "cql.client"; }
     std::string message(int ev) const override {
         switch (static_cast<errc>(ev)) {
@@ -51,8 +59,9 @@ class client_category_impl final : public std::error_category {
     }
 };
 
-class server_category_impl final : public std::error_category {
+class server_category_impl final : public boost::system::error_category {
   public:
+    constexpr server_category_impl() noexcept : error_category(0xc9a5e1f05e7e0001ULL) {}
     const char* name() const noexcept override { return "cql.server"; }
     std::string message(int ev) const override {
         switch (static_cast<server_errc>(ev)) {
@@ -101,21 +110,63 @@ class server_category_impl final : public std::error_category {
     }
 };
 
+class session_category_impl final : public boost::system::error_category {
+  public:
+    constexpr session_category_impl() noexcept : error_category(0xc9a5e1f05e550001ULL) {}
+    const char* name() const noexcept override { return "cql.session"; }
+    std::string message(int ev) const override {
+        switch (static_cast<session_errc>(ev)) {
+            case session_errc::ok:
+                return "success";
+            case session_errc::no_contact_points:
+                return "no contact points configured";
+            case session_errc::no_host_available:
+                return "no host was available for the request";
+            case session_errc::busy:
+                return "every connection is busy and the wait queue is full";
+            case session_errc::closed:
+                return "the cluster is closed";
+            case session_errc::not_connected:
+                return "the cluster is not connected";
+            case session_errc::bad_statement:
+                return "the statement cannot be sent";
+        }
+        return "unknown session error " + std::to_string(ev);
+    }
+};
+
+#pragma GCC diagnostic pop
+
 }  // namespace
 
-const std::error_category& client_category() noexcept {
+const boost::system::error_category& client_category() noexcept {
     static const client_category_impl c;
     return c;
 }
 
-const std::error_category& server_category() noexcept {
+const boost::system::error_category& server_category() noexcept {
     static const server_category_impl c;
     return c;
 }
 
+const boost::system::error_category& session_category() noexcept {
+    static const session_category_impl c;
+    return c;
+}
+
+error_code to_error_code(const std::error_code& ec) noexcept {
+    // Boost keeps a std::error_code of these two categories wrapped ("std:unknown", a hashed
+    // value); Asio's own errors are Boost's system category.
+    if (ec.category() == std::system_category())
+        return {ec.value(), boost::system::system_category()};
+    if (ec.category() == std::generic_category())
+        return {ec.value(), boost::system::generic_category()};
+    return ec;
+}
+
 std::error_code server_error_code(std::int32_t cql_code) noexcept {
     if (cql_code == 0) return server_errc::server_error;
-    return {cql_code, server_category()};
+    return error_code(cql_code, server_category());
 }
 
 bool is_connection_error(std::error_code ec) noexcept {

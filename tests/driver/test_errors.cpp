@@ -1,6 +1,9 @@
 // Error categories and ERROR bodies, from native_protocol_v4.spec / v5.spec section 9.
 #include <catch2/catch.hpp>
 
+#include <cerrno>
+
+#include "cql/cluster_errc.hpp"
 #include "cql/error.hpp"
 
 using namespace cql;
@@ -138,4 +141,47 @@ TEST_CASE("malformed ERROR bodies are codec errors, never crashes") {
                         0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x7F, 0xFF, 0xFF, 0xFF};
     CHECK(decode_error_body(huge, protocol_version::v5, d) == protocol::codec_errc::truncated);
     CHECK(decode_error_body({}, protocol_version::v5, d) == protocol::codec_errc::truncated);
+}
+
+TEST_CASE("cql::error_code prints the real category and value of every enum of ours") {
+    struct expected {
+        cql::error_code ec;
+        const char* category;
+        int value;
+    };
+    const expected all[] = {
+        {errc::timed_out, "cql.client", 2},
+        {server_errc::syntax_error, "cql.server", 0x2000},
+        {session_errc::no_host_available, "cql.session", 2},
+        {protocol::codec_errc::truncated, "cql.codec", 1},
+    };
+    for (const auto& e : all) {
+        CHECK(std::string(e.ec.category().name()) == e.category);
+        CHECK(e.ec.value() == e.value);
+        CHECK(e.ec.to_string() == std::string(e.category) + ":" + std::to_string(e.value));
+        // Through std::error_code (as the driver uses inside) and back: nothing is lost.
+        std::error_code s = e.ec;
+        CHECK(std::string(s.category().name()) == e.category);
+        CHECK(s.value() == e.value);
+        cql::error_code back = s;
+        CHECK(back == e.ec);
+        CHECK(std::string(back.category().name()) == e.category);
+        CHECK(back.value() == e.value);
+    }
+    cql::error_code from_std = std::error_code(server_errc::invalid);
+    CHECK(from_std == server_errc::invalid);
+    CHECK(from_std.category() == server_category());
+    CHECK(std::error_code(session_errc::busy) == session_errc::busy);
+    CHECK(cql::error_code(errc::timed_out) != errc::connection_closed);
+}
+
+TEST_CASE("to_error_code gives system and generic errors Boost's own categories") {
+    auto reset = to_error_code(std::make_error_code(std::errc::connection_reset));
+    CHECK(reset.category() == boost::system::generic_category());
+    CHECK(reset.value() == ECONNRESET);
+    auto sys = to_error_code(std::error_code(ECONNREFUSED, std::system_category()));
+    CHECK(sys.category() == boost::system::system_category());
+    CHECK(sys.to_string() == "system:" + std::to_string(ECONNREFUSED));
+    CHECK(to_error_code(std::error_code(errc::timed_out)) == errc::timed_out);
+    CHECK(!to_error_code(std::error_code{}));
 }

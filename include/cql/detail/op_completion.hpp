@@ -21,8 +21,20 @@
 #include <boost/asio/require.hpp>
 
 #include "cql/detail/recycled_allocator.hpp"
+#include "cql/error.hpp"
 
 namespace cql::detail {
+
+// What the handler gets: an error of the std system or generic category (the driver works
+// with std::error_code inside) as Boost's own, so that it prints "system:104" and compares
+// equal to asio::error::connection_reset; every other argument unchanged.
+template <class T>
+T&& handler_arg(T&& v) noexcept {
+    return std::forward<T>(v);
+}
+inline error_code handler_arg(error_code&& ec) noexcept {
+    return to_error_code(ec);
+}
 
 template <class... Args>
 class op_completion {
@@ -64,13 +76,15 @@ class op_completion_impl final : public op_completion<Args...> {
             if (auto* io = ex.template target<tracked_io>()) {
                 boost::asio::require(*io, boost::asio::execution::blocking.never,
                                      boost::asio::execution::allocator(recycled_allocator<void>()))
-                    .execute([h = std::move(handler_), ... a = std::move(args)]() mutable {
-                        std::move(h)(std::move(a)...);
-                    });
+                    .execute(
+                        [h = std::move(handler_), ... a = handler_arg(std::move(args))]() mutable {
+                            std::move(h)(std::move(a)...);
+                        });
                 return;
             }
         }
-        boost::asio::post(ex, boost::asio::append(std::move(handler_), std::move(args)...));
+        boost::asio::post(
+            ex, boost::asio::append(std::move(handler_), handler_arg(std::move(args))...));
     }
 
   private:
