@@ -189,6 +189,56 @@ bool is_connection_error(std::error_code ec) noexcept {
     return ec.category() == std::system_category() || ec.category() == std::generic_category();
 }
 
+std::string to_string(const diagnostics& d) {
+    std::string fields;
+    auto add = [&](const std::string& f) {
+        if (!fields.empty()) fields += ", ";
+        fields += f;
+    };
+    if (d.from_server) {
+        if (d.consistency_level)
+            add("consistency " + std::string(protocol::to_string(*d.consistency_level)));
+        switch (d.code) {
+            case 0x1000:  // unavailable
+                add(std::to_string(d.required) + " replicas required, " + std::to_string(d.alive) +
+                    " alive");
+                break;
+            case 0x1100:  // write timeout
+            case 0x1200:  // read timeout
+            case 0x1300:  // read failure
+            case 0x1500:  // write failure
+            case 0x1700:  // cas write unknown
+                add(std::to_string(d.received) + " of " + std::to_string(d.required) +
+                    " replicas answered");
+                break;
+            default:
+                break;
+        }
+        if (d.num_failures > 0) add(std::to_string(d.num_failures) + " failed");
+        if (!d.write_type.empty()) add("write type " + d.write_type);
+        if (d.code == 0x1200 || d.code == 0x1300) add(d.data_present ? "data present" : "no data");
+        if (d.contentions > 0) add(std::to_string(d.contentions) + " contentions");
+        if (!d.function.empty()) {
+            std::string args;
+            for (const auto& a : d.arg_types)
+                args += (args.empty() ? "" : ", ") + a;
+            add("function " + d.keyspace + "." + d.function + "(" + args + ")");
+        } else if (!d.keyspace.empty()) {
+            add("keyspace " + d.keyspace + (d.table.empty() ? "" : ", table " + d.table));
+        }
+    }
+    if (fields.empty()) return d.message;
+    if (d.message.empty()) return fields;
+    return d.message + " (" + fields + ")";
+}
+
+std::string describe(const error_code& ec, const diagnostics& d) {
+    std::string out = ec.message() + " [" + ec.to_string() + "]";
+    auto details = to_string(d);
+    if (!details.empty()) out += ": " + details;
+    return out;
+}
+
 std::error_code decode_error_body(protocol::bytes_view body, protocol_version version,
                                   diagnostics& diag) {
     diag.clear();

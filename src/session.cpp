@@ -38,8 +38,8 @@ void session::start(std::shared_ptr<detail::request_spec> spec,
     impl_->start_request(std::move(spec), std::move(op), slot);
 }
 void session::start_prepare(std::string query, std::unique_ptr<detail::prepare_completion> op,
-                            boost::asio::cancellation_slot slot) const {
-    impl_->start_prepare(std::move(query), std::move(op), slot, bound_keyspace_);
+                            boost::asio::cancellation_slot slot, diagnostics* diag) const {
+    impl_->start_prepare(std::move(query), std::move(op), slot, bound_keyspace_, diag);
 }
 std::string session::keyspace() const {
     return bound_keyspace_.empty() ? impl_->keyspace() : bound_keyspace_;
@@ -1050,7 +1050,8 @@ asio::awaitable<std::error_code> cluster_impl::prepare_on(pooled_connection& pc,
 // ---- prepare ----
 
 void cluster_impl::start_prepare(std::string query, std::unique_ptr<prepare_completion> op,
-                                 asio::cancellation_slot slot, std::string session_ks) {
+                                 asio::cancellation_slot slot, std::string session_ks,
+                                 diagnostics* diag) {
     if (!connected_) {
         op->complete(session_errc::not_connected, prepared_statement{});
         return;
@@ -1061,6 +1062,7 @@ void cluster_impl::start_prepare(std::string query, std::unique_ptr<prepare_comp
     }
     auto holder = std::make_shared<prepare_op>();
     holder->op = std::move(op);
+    holder->diag = diag;
     if (slot.is_connected()) {
         // Completes at once; the preparation goes on in the background (and is cached).
         slot.assign(
@@ -1101,6 +1103,7 @@ asio::awaitable<void> cluster_impl::run_prepare(std::string query, std::shared_p
     std::error_code last = session_errc::no_host_available;
     host_ptr used;
     std::string errors;
+    diagnostics failure;
     while (auto h = plan.next()) {
         if (closing_) {
             last = session_errc::closed;
@@ -1131,6 +1134,7 @@ asio::awaitable<void> cluster_impl::run_prepare(std::string query, std::shared_p
             last = ec;
             errors = h->endpoint().to_string() + ": " +
                      (resp.diag().message.empty() ? ec.message() : resp.diag().message);
+            failure = resp.diag();
             if (ec.category() == server_category()) break;  // syntax, invalid, ...
             continue;
         }
@@ -1170,7 +1174,8 @@ asio::awaitable<void> cluster_impl::run_prepare(std::string query, std::shared_p
     }
     if (last) {
         log(log_level::warning, "prepare failed: " + (errors.empty() ? last.message() : errors));
-        op->complete(last, prepared_statement{});
+        if (!failure.from_server) failure.message = errors.empty() ? last.message() : errors;
+        op->complete(last, prepared_statement{}, &failure);
     } else {
         prepared_.emplace(key, info);
         co_await prepare_everywhere(info, used);

@@ -45,6 +45,7 @@
 #include "cql/policies/reconnection.hpp"
 #include "cql/session.hpp"
 #include "cql/token_map.hpp"
+#include "cql/with_diagnostics.hpp"
 
 namespace cql {
 
@@ -145,13 +146,7 @@ class cluster {
     /// \param tok an Asio completion token, or a handler `void(cql::error_code)`.
     template <class Token>
     auto async_connect(Token&& tok) {
-        return boost::asio::async_initiate<Token, void(error_code)>(
-            [this](auto handler) {
-                start_connect(
-                    detail::make_op_completion<error_code>(std::move(handler), get_executor()),
-                    nullptr);
-            },
-            tok);
+        return connect(nullptr, std::forward<Token>(tok));
     }
     /// \copybrief async_connect(Token&&)
     /// On failure `diag.message` names each contact point tried and its error (cleared on
@@ -161,12 +156,7 @@ class cluster {
     /// \param tok an Asio completion token, or a handler `void(cql::error_code)`.
     template <class Token>
     auto async_connect(diagnostics& diag, Token&& tok) {
-        return boost::asio::async_initiate<Token, void(error_code)>(
-            [this, d = &diag](auto handler) {
-                start_connect(
-                    detail::make_op_completion<error_code>(std::move(handler), get_executor()), d);
-            },
-            tok);
+        return connect(&diag, std::forward<Token>(tok));
     }
 
     /// Fails new requests, completes (with errors) every request in flight, closes every
@@ -237,6 +227,15 @@ class cluster {
     }
 
   private:
+    template <class Token>
+    auto connect(diagnostics* diag, Token&& tok) {
+        return detail::initiate_with_diagnostics<>(
+            std::forward<Token>(tok), diag, [](diagnostics* d) { return d; },
+            [this](auto handler, diagnostics* d) {
+                start_connect(
+                    detail::make_op_completion<error_code>(std::move(handler), get_executor()), d);
+            });
+    }
     void start_check_agreement(std::unique_ptr<detail::op_completion<error_code, bool>> op);
     void start_connect(std::unique_ptr<detail::op_completion<error_code>> op, diagnostics* diag);
     void start_close(std::unique_ptr<detail::op_completion<error_code>> op);

@@ -148,6 +148,16 @@ struct diagnostics {
     void clear() { *this = diagnostics{}; }
 };
 
+/// The details in words: the message, then the fields its error code carries, e.g.
+/// "Operation timed out - received only 1 responses. (consistency LOCAL_QUORUM, 1 of 2
+/// replicas answered, write type SIMPLE)". Empty when there are none.
+std::string to_string(const diagnostics& d);
+
+/// A failure as a person reads it: the error's message, category and value, then
+/// to_string(d) when not empty: "syntax error [cql.server:8192]: line 1:0 no viable
+/// alternative at input 'SELEC'". What error_with_diagnostics::what() says.
+std::string describe(const error_code& ec, const diagnostics& d);
+
 /// Decodes the body of an ERROR message (after any tracing/warning/payload prefix) into
 /// `diag`; returns the server error code, or a codec error for a malformed body (then
 /// `diag` holds what could be read).

@@ -35,6 +35,7 @@
 #include "cql/prepared.hpp"
 #include "cql/result.hpp"
 #include "cql/statement.hpp"
+#include "cql/with_diagnostics.hpp"
 
 namespace cql {
 
@@ -99,7 +100,7 @@ class session {
     /// asio::deferred, or a handler `void(cql::error_code, cql::result)`.
     template <class Token>
     auto async_execute(const statement& s, Token&& tok) {
-        return launch(make_spec(s, nullptr), std::forward<Token>(tok));
+        return launch(s, nullptr, std::forward<Token>(tok));
     }
     /// \copybrief async_execute(const statement&, Token&&)
     ///
@@ -110,7 +111,7 @@ class session {
     /// \param tok an Asio completion token, or a handler `void(cql::error_code, cql::result)`.
     template <class Token>
     auto async_execute(const statement& s, diagnostics& diag, Token&& tok) {
-        return launch(make_spec(s, &diag), std::forward<Token>(tok));
+        return launch(s, &diag, std::forward<Token>(tok));
     }
     /// Executes a prepared statement with its bound values (an EXECUTE), token-aware when
     /// the partition key is bound. Completes with `void(cql::error_code, cql::result)`.
@@ -119,7 +120,7 @@ class session {
     /// \param tok an Asio completion token, or a handler `void(cql::error_code, cql::result)`.
     template <class Token>
     auto async_execute(const bound_statement& s, Token&& tok) {
-        return launch(make_spec(s, nullptr), std::forward<Token>(tok));
+        return launch(s, nullptr, std::forward<Token>(tok));
     }
     /// \copybrief async_execute(const bound_statement&, Token&&)
     ///
@@ -129,7 +130,7 @@ class session {
     /// \param tok an Asio completion token, or a handler `void(cql::error_code, cql::result)`.
     template <class Token>
     auto async_execute(const bound_statement& s, diagnostics& diag, Token&& tok) {
-        return launch(make_spec(s, &diag), std::forward<Token>(tok));
+        return launch(s, &diag, std::forward<Token>(tok));
     }
     /// Executes a batch (a BATCH message). Completes with
     /// `void(cql::error_code, cql::result)`: empty, or for a conditional batch the
@@ -140,7 +141,7 @@ class session {
     /// \param tok an Asio completion token, or a handler `void(cql::error_code, cql::result)`.
     template <class Token>
     auto async_batch(const batch& b, Token&& tok) {
-        return launch(make_spec(b, nullptr), std::forward<Token>(tok));
+        return launch(b, nullptr, std::forward<Token>(tok));
     }
     /// \copybrief async_batch(const batch&, Token&&)
     ///
@@ -150,7 +151,7 @@ class session {
     /// \param tok an Asio completion token, or a handler `void(cql::error_code, cql::result)`.
     template <class Token>
     auto async_batch(const batch& b, diagnostics& diag, Token&& tok) {
-        return launch(make_spec(b, &diag), std::forward<Token>(tok));
+        return launch(b, &diag, std::forward<Token>(tok));
     }
 
     /// Prepares on one node, then on every other up node; cached by query and keyspace.
@@ -162,16 +163,19 @@ class session {
     /// `void(cql::error_code, cql::prepared_statement)`.
     template <class Token>
     auto async_prepare(std::string query, Token&& tok) {
-        return boost::asio::async_initiate<Token, void(error_code, prepared_statement)>(
-            [this](auto handler, std::string q) {
-                boost::asio::cancellation_slot slot;
-                auto h = detail::with_cancellation_slot(std::move(handler), get_executor(), slot);
-                start_prepare(std::move(q),
-                              detail::make_op_completion<error_code, prepared_statement>(
-                                  std::move(h), get_executor()),
-                              slot);
-            },
-            tok, std::move(query));
+        return prepare(std::move(query), nullptr, std::forward<Token>(tok));
+    }
+    /// \copybrief async_prepare(std::string, Token&&)
+    ///
+    /// As the overload without `diag`, which see.
+    /// \param query the CQL text, with `?` or `:name` markers.
+    /// \param diag on failure, gets the server's message (e.g. of a syntax error) or the
+    /// driver's explanation; must stay alive until completion; left alone on success.
+    /// \param tok an Asio completion token, or a handler
+    /// `void(cql::error_code, cql::prepared_statement)`.
+    template <class Token>
+    auto async_prepare(std::string query, diagnostics& diag, Token&& tok) {
+        return prepare(std::move(query), &diag, std::forward<Token>(tok));
     }
 
     /// All pages of a statement, fetched one by one when asked (see pages.hpp).
@@ -196,20 +200,39 @@ class session {
     /// \endcond
 
   private:
-    template <class Token>
-    auto launch(std::shared_ptr<detail::request_spec> spec, Token&& tok) {
-        return boost::asio::async_initiate<Token, void(error_code, result)>(
+    // The request is encoded now, also for a token that defers the initiation.
+    template <class Request, class Token>
+    auto launch(const Request& req, diagnostics* diag, Token&& tok) {
+        return detail::initiate_with_diagnostics<result>(
+            std::forward<Token>(tok), diag, [&](diagnostics* d) { return make_spec(req, d); },
             [this](auto handler, std::shared_ptr<detail::request_spec> sp) {
+                run(std::move(sp), std::move(handler));
+            });
+    }
+    template <class Handler>
+    void run(std::shared_ptr<detail::request_spec> spec, Handler&& handler) {
+        boost::asio::cancellation_slot slot;
+        auto h =
+            detail::with_cancellation_slot(std::forward<Handler>(handler), get_executor(), slot);
+        start(std::move(spec),
+              detail::make_op_completion<error_code, result>(std::move(h), get_executor()), slot);
+    }
+    template <class Token>
+    auto prepare(std::string query, diagnostics* diag, Token&& tok) {
+        return detail::initiate_with_diagnostics<prepared_statement>(
+            std::forward<Token>(tok), diag,
+            [&](diagnostics* d) { return std::pair(std::move(query), d); },
+            [this](auto handler, std::pair<std::string, diagnostics*> q) {
                 boost::asio::cancellation_slot slot;
                 auto h = detail::with_cancellation_slot(std::move(handler), get_executor(), slot);
-                start(std::move(sp),
-                      detail::make_op_completion<error_code, result>(std::move(h), get_executor()),
-                      slot);
-            },
-            tok, std::move(spec));
+                start_prepare(std::move(q.first),
+                              detail::make_op_completion<error_code, prepared_statement>(
+                                  std::move(h), get_executor()),
+                              slot, q.second);
+            });
     }
     void start_prepare(std::string query, std::unique_ptr<detail::prepare_completion> op,
-                       boost::asio::cancellation_slot slot) const;
+                       boost::asio::cancellation_slot slot, diagnostics* diag) const;
 
     std::shared_ptr<detail::cluster_impl> impl_;
     std::string bound_keyspace_;  // "" : the cluster's current keyspace

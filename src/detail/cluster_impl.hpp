@@ -140,7 +140,8 @@ class cluster_impl : public std::enable_shared_from_this<cluster_impl> {
     void start_request(std::shared_ptr<request_spec> spec, std::unique_ptr<result_completion> op,
                        asio::cancellation_slot slot = {});
     void start_prepare(std::string query, std::unique_ptr<prepare_completion> op,
-                       asio::cancellation_slot slot = {}, std::string session_ks = {});
+                       asio::cancellation_slot slot = {}, std::string session_ks = {},
+                       diagnostics* diag = nullptr);
     void start_check_agreement(std::unique_ptr<op_completion<error_code, bool>> op);
     // Close from the destructor of cql::cluster: no completion, joins own threads.
     void shutdown();
@@ -240,8 +241,10 @@ class cluster_impl : public std::enable_shared_from_this<cluster_impl> {
                                                 diagnostics& diag);
     struct prepare_op {
         std::unique_ptr<prepare_completion> op;
-        void complete(error_code ec, prepared_statement p) {
+        diagnostics* diag = nullptr;  // the caller's: filled on failure, while op is pending
+        void complete(error_code ec, prepared_statement p, const diagnostics* details = nullptr) {
             if (!op) return;
+            if (ec && diag && details) *diag = *details;
             auto o = std::move(op);
             o->complete(ec, std::move(p));
         }

@@ -5,6 +5,7 @@
 
 #include "cql/cluster_errc.hpp"
 #include "cql/error.hpp"
+#include "cql/error_with_diagnostics.hpp"
 
 using namespace cql;
 using protocol::byte_buffer;
@@ -184,4 +185,49 @@ TEST_CASE("to_error_code gives system and generic errors Boost's own categories"
     CHECK(sys.to_string() == "system:" + std::to_string(ECONNREFUSED));
     CHECK(to_error_code(std::error_code(errc::timed_out)) == errc::timed_out);
     CHECK(!to_error_code(std::error_code{}));
+}
+
+TEST_CASE("describe: the error, its category and value, then the server's details") {
+    diagnostics none;
+    CHECK(describe(server_errc::syntax_error, none) == "syntax error [cql.server:8192]");
+
+    diagnostics wt;
+    wt.from_server = true;
+    wt.code = 0x1100;
+    wt.message = "Operation timed out - received only 1 responses.";
+    wt.consistency_level = consistency::local_quorum;
+    wt.received = 1;
+    wt.required = 2;
+    wt.write_type = "SIMPLE";
+    CHECK(to_string(wt) ==
+          "Operation timed out - received only 1 responses. (consistency LOCAL_QUORUM, 1 of 2 "
+          "replicas answered, write type SIMPLE)");
+    CHECK(describe(server_errc::write_timeout, wt) ==
+          "write timeout [cql.server:4352]: " + to_string(wt));
+
+    diagnostics ua;
+    ua.from_server = true;
+    ua.code = 0x1000;
+    ua.consistency_level = consistency::quorum;
+    ua.required = 2;
+    ua.alive = 1;
+    CHECK(to_string(ua) == "consistency QUORUM, 2 replicas required, 1 alive");
+
+    diagnostics ae;
+    ae.from_server = true;
+    ae.code = 0x2400;
+    ae.message = "Cannot add existing table";
+    ae.keyspace = "ks";
+    ae.table = "t";
+    CHECK(to_string(ae) == "Cannot add existing table (keyspace ks, table t)");
+
+    diagnostics client;  // the driver's explanation
+    client.message = "no host was available: 127.0.0.1:9042 (connection refused)";
+    CHECK(describe(session_errc::no_host_available, client) ==
+          "no host was available for the request [cql.session:2]: " + client.message);
+
+    error_with_diagnostics ex(server_errc::write_timeout, wt);
+    CHECK(std::string(ex.what()) == describe(server_errc::write_timeout, wt));
+    CHECK(ex.code() == server_errc::write_timeout);
+    CHECK(ex.diagnostics().received == 1);
 }
