@@ -53,6 +53,9 @@ namespace cql {
 enum class log_level : std::uint8_t { trace, debug, info, warning, error, off };
 /// "trace", "debug", "info", "warning", "error", "off".
 std::string_view to_string(log_level l) noexcept;
+/// The default cluster_config::logger: writes "cql-asio warning: <message>" (the level's
+/// name) and a newline to stderr, each message in one write, safe from any thread.
+void stderr_logger(cql::log_level level, std::string_view message);
 
 /// Connection pool sizes and back-pressure, per host (cluster_config::pool).
 struct pool_options {
@@ -107,11 +110,13 @@ struct cluster_config {
     /// connections spread over them and requests cost several times the CPU of 0 or 1.)
     std::size_t io_threads = 0;
 
-    /// Logging: silent unless a callback is set (called from the driver's threads).
+    /// Messages below this level are not logged (log_level::off: none).
     cql::log_level log_level = cql::log_level::warning;
-    /// Receives every message at or above log_level; called from the driver's threads,
-    /// possibly concurrently, so it must be thread-safe and must not block.
-    std::function<void(cql::log_level, std::string_view)> logger;
+    /// Receives every message at or above log_level (by default warnings and errors, e.g.
+    /// "host down: ...", "control connection to ... lost", go to stderr). Replace it with
+    /// your own, or silence it with `logger = nullptr` (or log_level::off). Called from the
+    /// driver's threads, possibly concurrently: it must be thread-safe and must not block.
+    std::function<void(cql::log_level, std::string_view)> logger = stderr_logger;
 };
 
 /// The driver's entry point: connects to a cluster of nodes, keeps its topology, schema
