@@ -262,7 +262,7 @@ bool check_bound(const bound_statement& b, request_spec& spec, const std::string
         spec.ec_message = where + "a bound statement without a prepared statement";
     } else if (s.bind_error()) {
         spec.ec = s.bind_error();
-        spec.ec_message = where + "a value could not be bound";
+        spec.ec_message = where + s.bind_error_message();
     } else if (!s.has_names() && s.value_count() != b.info()->variables.size()) {
         spec.ec = errc::bad_bind_value;
         spec.ec_message = where + "the statement has " +
@@ -287,7 +287,7 @@ std::shared_ptr<request_spec> cluster_impl::make_spec(const statement& s, diagno
     }
     if (s.bind_error()) {
         sp->ec = s.bind_error();
-        sp->ec_message = "a value could not be bound";
+        sp->ec_message = s.bind_error_message();
         return sp;
     }
     const auto& prof = profiles_.get(s.execution_profile());
@@ -402,7 +402,7 @@ std::shared_ptr<request_spec> cluster_impl::make_spec(const batch& b, diagnostic
         if (auto* s = std::get_if<statement>(&e)) {
             if (s->bind_error()) {
                 sp->ec = s->bind_error();
-                sp->ec_message = where + "a value could not be bound";
+                sp->ec_message = where + s->bind_error_message();
                 return sp;
             }
             if (s->has_names()) {
