@@ -160,8 +160,8 @@ class bound_statement {
     /// list<text>, 300 for a tinyint) sets settings().bind_error() with a message naming the
     /// marker, its CQL type and the C++ type, and the execution fails without sending
     /// anything. Integers bind to any CQL integer type their value fits in (43 to a bigint
-    /// marker is sent as a bigint), and to timestamp and time; a float to a double marker, a
-    /// double to a float marker when it is exactly a float.
+    /// marker is sent as a bigint), to varint and decimal, and to timestamp and time; a float
+    /// to a double marker, a double to a float marker when it is exactly a float.
     template <class T>
     bound_statement& bind(const T& v) {
         const auto i = st_.value_count();
@@ -334,6 +334,12 @@ void bound_statement::bind_integer(std::size_t marker, std::int64_t v, const std
         case type_id::timestamp:
         case type_id::time:
             bind(v);
+            break;
+        case type_id::varint:
+            bind(varint(v));
+            break;
+        case type_id::decimal:
+            bind(decimal(v));
             break;
         default:
             refuse(marker, detail::mismatch_reason(cpp_type), bind);

@@ -2,7 +2,9 @@
 /// \file
 /// Collections, tuples, user-defined types and vectors as C++ types, on top of the scalar
 /// codecs of protocol/cells.hpp (integers of exact width, float, double, bool, strings,
-/// bytes, uuid, inet, date/time/timestamp, duration, varint, decimal):
+/// bytes, uuid, inet, date/time/timestamp, duration, varint, decimal) and of the value types
+/// in cql:: (cql::varint, cql::decimal, Asio addresses for inet, std::chrono types for
+/// timestamp, date and time: varint.hpp, decimal.hpp, inet.hpp, date_time.hpp):
 ///
 ///   CQL                        C++ (bind and read)
 ///   list<T>                    std::vector<T>        (reads a set column too)
@@ -31,9 +33,13 @@
 #include <utility>
 #include <vector>
 
+#include "cql/date_time.hpp"
+#include "cql/decimal.hpp"
+#include "cql/inet.hpp"
 #include "cql/protocol/bytes.hpp"
 #include "cql/protocol/cells.hpp"
 #include "cql/protocol/types.hpp"
+#include "cql/varint.hpp"
 
 /// \cond internal
 namespace cql::detail {

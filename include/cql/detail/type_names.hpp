@@ -14,9 +14,13 @@
 #include <type_traits>
 #include <vector>
 
+#include "cql/date_time.hpp"
+#include "cql/decimal.hpp"
+#include "cql/inet.hpp"
 #include "cql/protocol/bytes.hpp"
 #include "cql/protocol/cells.hpp"
 #include "cql/protocol/value.hpp"
+#include "cql/varint.hpp"
 
 /// \cond internal
 namespace cql::detail {
@@ -59,6 +63,24 @@ struct type_name_of {
             return "cql::protocol::decimal_view";
         else if constexpr (std::is_same_v<T, protocol::value>)
             return "cql::protocol::value";
+        else if constexpr (std::is_same_v<T, varint>)
+            return "cql::varint";
+        else if constexpr (std::is_same_v<T, decimal>)
+            return "cql::decimal";
+        else if constexpr (std::is_same_v<T, boost::asio::ip::address>)
+            return "boost::asio::ip::address";
+        else if constexpr (std::is_same_v<T, boost::asio::ip::address_v4>)
+            return "boost::asio::ip::address_v4";
+        else if constexpr (std::is_same_v<T, boost::asio::ip::address_v6>)
+            return "boost::asio::ip::address_v6";
+        else if constexpr (std::is_same_v<T, std::chrono::sys_days>)
+            return "std::chrono::sys_days";
+        else if constexpr (std::is_same_v<T, std::chrono::year_month_day>)
+            return "std::chrono::year_month_day";
+        else if constexpr (std::is_same_v<T, std::chrono::hh_mm_ss<std::chrono::nanoseconds>>)
+            return "std::chrono::hh_mm_ss<std::chrono::nanoseconds>";
+        else if constexpr (requires { typename T::clock; })
+            return "a std::chrono time point";
         else
             return "a C++ value";
     }
