@@ -90,6 +90,19 @@ if(NOT line MATCHES "^cqlasio consumer: connected to 127\\.0\\.0\\.1:[0-9]+, rel
   message(FATAL_ERROR "package test: unexpected consumer output: ${line}")
 endif()
 
+# 2b. The consumer's program using Asio's deprecated names next to the driver.
+file(GLOB_RECURSE deprecated_exe ${CQL_WORK_DIR}/consumer-build/deprecated_asio)
+if(NOT deprecated_exe)
+  message(FATAL_ERROR "package test: no deprecated_asio program was built")
+endif()
+list(GET deprecated_exe 0 deprecated_exe)
+cql_run("running deprecated_asio" COMMAND ${deprecated_exe} TIMEOUT 60 OUTPUT line)
+string(STRIP "${line}" line)
+message(STATUS "${line}")
+if(NOT line MATCHES "^cqlasio deprecated asio names: 2 handlers ran, logger set$")
+  message(FATAL_ERROR "package test: unexpected output of deprecated_asio: ${line}")
+endif()
+
 # 3. pkg-config: one file using the protocol layer, compiled with those flags alone.
 if(NOT CQL_PKG_CONFIG)
   message(FATAL_ERROR "package test: pkg-config was not found")
@@ -117,4 +130,22 @@ string(STRIP "${line}" line)
 message(STATUS "${line}")
 if(NOT line MATCHES "^cqlasio pkg-config consumer: protocol OPTIONS OK$")
   message(FATAL_ERROR "package test: unexpected output of the pkg-config program: ${line}")
+endif()
+
+# 4. pkg-config's flags force no Asio setting but the one the library was built with, and a
+# driver program using Asio's deprecated names builds and links with them alone.
+if(flags MATCHES "NO_DEPRECATED")
+  message(FATAL_ERROR "package test: pkg-config's flags force BOOST_ASIO_NO_DEPRECATED: ${flags}")
+endif()
+set(pc_driver_exe ${CQL_WORK_DIR}/deprecated_asio_pkg_config)
+file(REMOVE ${pc_driver_exe})
+cql_run("compiling deprecated_asio.cpp with pkg-config's flags"
+  COMMAND ${CQL_LAUNCHER} ${CQL_CXX_COMPILER} -std=c++20 ${opt_flags} -Wall -Wextra -Wpedantic
+          -Werror ${sanitize_list} ${CQL_CONSUMER_DIR}/deprecated_asio.cpp ${flags}
+          -o ${pc_driver_exe})
+cql_run("running the pkg-config driver program" COMMAND ${pc_driver_exe} TIMEOUT 60 OUTPUT line)
+string(STRIP "${line}" line)
+message(STATUS "${line}")
+if(NOT line MATCHES "^cqlasio deprecated asio names: 2 handlers ran, logger set$")
+  message(FATAL_ERROR "package test: unexpected output of the pkg-config driver program: ${line}")
 endif()

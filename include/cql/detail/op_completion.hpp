@@ -20,6 +20,7 @@
 #include <boost/asio/prefer.hpp>
 #include <boost/asio/require.hpp>
 
+#include "cql/detail/asio_config.hpp"
 #include "cql/detail/recycled_allocator.hpp"
 #include "cql/error.hpp"
 
