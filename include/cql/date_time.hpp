@@ -7,7 +7,8 @@
 ///   timestamp  timestamp    std::chrono::system_clock::time_point, sys_time<milliseconds>
 ///                           (any sys_time of at least millisecond precision; binding rounds
 ///                           down to the millisecond, as the column stores)
-///   date       date         std::chrono::sys_days, std::chrono::year_month_day
+///   date       date         std::chrono::sys_days, std::chrono::year_month_day (years
+///                           -32767..32767; a date beyond reads as an error)
 ///   time       time_of_day  std::chrono::hh_mm_ss<std::chrono::nanoseconds>
 ///   duration   duration     (cql::duration::from(std::chrono::minutes(90)),
 ///                           d.to_nanoseconds())
@@ -92,9 +93,13 @@ struct cql::protocol::cell_codec<std::chrono::year_month_day> {
         return cell_codec<std::chrono::sys_days>::encode(w, std::chrono::sys_days(d));
     }
     static std::error_code decode(bytes_view cell, std::chrono::year_month_day& out) {
-        std::chrono::sys_days d;
-        if (auto ec = cell_codec<std::chrono::sys_days>::decode(cell, d)) return ec;
-        out = std::chrono::year_month_day(d);
+        using namespace std::chrono;
+        sys_days d;
+        if (auto ec = cell_codec<sys_days>::decode(cell, d)) return ec;
+        // A date holds +-5.8 million years; year_month_day only -32767..32767.
+        if (d < sys_days(year::min() / January / 1) || d > sys_days(year::max() / December / 31))
+            return codec_errc::value_type_mismatch;
+        out = year_month_day(d);
         return {};
     }
 };

@@ -210,6 +210,13 @@ TEST_CASE("timestamp, date, time and duration with std::chrono") {
     CHECK(bound(date::from(sys_days(d))) == bound(d));
     const year_month_day old{year{-4000}, month{1}, day{1}};
     CHECK(read<year_month_day>(p::type_id::date, bound(old)) == old);
+    // 2^31 - 10^9 days: beyond year_month_day's years (sys_days holds it).
+    const byte_buffer far_date = {0x44, 0x65, 0x36, 0x00};
+    year_month_day beyond;
+    const p::data_type dt(p::type_id::date);
+    CHECK(values::decode(&dt, p::bytes_view(far_date), beyond) ==
+          p::codec_errc::value_type_mismatch);
+    CHECK(read<sys_days>(p::type_id::date, far_date).time_since_epoch() == days{-1000000000});
     statement bad_date("Q", year_month_day{year{2023}, month{2}, day{29}});
     CHECK(bad_date.bind_error() == errc::bad_bind_value);
 
