@@ -137,11 +137,15 @@ inline std::string ks_name(std::string_view base) {
     return std::string(base) + "_" + std::to_string(stamp) + "_" + std::to_string(++counter);
 }
 
-inline asio::awaitable<void> create_schema(cql::session& s, const std::string& ks) {
+inline asio::awaitable<void> create_keyspace(cql::session& s, const std::string& ks) {
     co_await s.async_execute(
         cql::statement("CREATE KEYSPACE IF NOT EXISTS " + ks +
                        " WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}"),
         use_awaitable);
+}
+
+inline asio::awaitable<void> create_schema(cql::session& s, const std::string& ks) {
+    co_await create_keyspace(s, ks);
     co_await s.async_execute(cql::statement("CREATE TABLE IF NOT EXISTS " + ks +
                                             ".kv (k int, c int, v text, PRIMARY KEY (k, c))"),
                              use_awaitable);

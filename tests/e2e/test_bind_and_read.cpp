@@ -30,10 +30,7 @@ TEST_CASE("bind-time checks against the prepared markers, and readable read erro
         co_await cluster.async_connect(use_awaitable);
         auto& s = cluster.session();
         const auto ks = ks_name("bindcheck");
-        co_await s.async_execute(cql::statement("CREATE KEYSPACE " + ks +
-                                                " WITH replication = {'class': 'SimpleStrategy', "
-                                                "'replication_factor': 1}"),
-                                 use_awaitable);
+        co_await create_keyspace(s, ks);
         co_await s.async_execute(cql::statement("CREATE TABLE " + ks +
                                                 ".people (id bigint PRIMARY KEY, name text, "
                                                 "age tinyint)"),

@@ -16,10 +16,7 @@ TEST_CASE("varint, decimal, inet, timestamp, date, time and duration round trips
         co_await cluster.async_connect(use_awaitable);
         auto& s = cluster.session();
         const auto ks = ks_name("valuetypes");
-        co_await s.async_execute(cql::statement("CREATE KEYSPACE " + ks +
-                                                " WITH replication = {'class': 'SimpleStrategy', "
-                                                "'replication_factor': 1}"),
-                                 use_awaitable);
+        co_await create_keyspace(s, ks);
         co_await s.async_execute(
             cql::statement("CREATE TABLE " + ks +
                            ".v (k int PRIMARY KEY, vi varint, de decimal, ip inet, "
