@@ -245,9 +245,8 @@ class bound_statement {
   private:
     template <class T, class Bind>
     void bind_checked(std::size_t marker, const T& v, const Bind& bind);
-    template <class Bind>
-    void bind_integer(std::size_t marker, std::int64_t v, const std::string& cpp_type,
-                      const Bind& bind);
+    template <class T, class Bind>
+    void bind_integer(std::size_t marker, T value, const Bind& bind);
     // Records why the value for `marker` cannot be bound (and binds a null in its place, so
     // that the values after it keep their positions).
     template <class Bind>
@@ -281,7 +280,7 @@ void bound_statement::bind_checked(std::size_t marker, const T& v, const Bind& b
         else
             bind(text);
     } else if constexpr (detail::is_cql_integer<T>) {
-        bind_integer(marker, static_cast<std::int64_t>(v), detail::type_name<T>(), bind);
+        bind_integer(marker, v, bind);
     } else if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
         if (values::accepts<T>(type))
             bind(v);
@@ -306,10 +305,10 @@ void bound_statement::bind_checked(std::size_t marker, const T& v, const Bind& b
     }
 }
 
-template <class Bind>
-void bound_statement::bind_integer(std::size_t marker, std::int64_t v, const std::string& cpp_type,
-                                   const Bind& bind) {
+template <class T, class Bind>
+void bound_statement::bind_integer(std::size_t marker, T value, const Bind& bind) {
     using protocol::type_id;
+    const auto v = static_cast<std::int64_t>(value);
     auto fits = [v]<class I>(I) {
         return v >= std::numeric_limits<I>::min() && v <= std::numeric_limits<I>::max();
     };
@@ -342,7 +341,7 @@ void bound_statement::bind_integer(std::size_t marker, std::int64_t v, const std
             bind(decimal(v));
             break;
         default:
-            refuse(marker, detail::mismatch_reason(cpp_type), bind);
+            refuse(marker, detail::mismatch_reason(detail::type_name<T>()), bind);
     }
 }
 
