@@ -8,8 +8,8 @@ issue it keeps from coming back):
    typed collections, tuples and UDTs among what we lack);
  - the demo installs only what building it needs (scripts/setup.sh demo), not the whole
    development set (Docker, clang, doxygen, ...);
- - README documents threads and executors, and the one Asio setting a program linking the
-   library must share, with the way out.
+ - README documents threads and executors, and the Asio settings a program linking the
+   library must share, with the ways out.
 
     check_docs.py SOURCE_DIR BINARY_DIR
 """
@@ -107,7 +107,8 @@ def check_readme_sections(src, problems):
     pc = open(os.path.join(src, "cmake", "cqlasio.pc.in"), encoding="utf-8").read()
     if "BOOST_ASIO_NO_DEPRECATED" in pc:
         problems.append("cmake/cqlasio.pc.in forces BOOST_ASIO_NO_DEPRECATED on programs")
-    for needed in ("BOOST_ASIO_SEPARATE_COMPILATION", "CQL_ASIO_SEPARATE_COMPILATION"):
+    for needed in ("BOOST_ASIO_SEPARATE_COMPILATION", "CQL_ASIO_SEPARATE_COMPILATION",
+                   "BOOST_ASIO_NO_DEPRECATED", "CQL_ASIO_NO_DEPRECATED"):
         if needed not in text:
             problems.append("README.md: does not document %s" % needed)
 
