@@ -39,7 +39,7 @@ while(_cql_export_names)
   # Users include <cql/...> and <cqlsim/...> from <prefix>/include.
   get_target_property(_cql_incs ${_cql_target} INTERFACE_INCLUDE_DIRECTORIES)
   if(NOT "${_cql_incs}" MATCHES "\\$<INSTALL_INTERFACE:")
-    target_include_directories(${_cql_target} PUBLIC
+    target_include_directories(${_cql_target} INTERFACE
       $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
   endif()
   # cql_warnings is a private, build-only target: a static library records its private
@@ -128,9 +128,21 @@ endif()
 set(CQL_PC_LIBS "")
 foreach(_cql_lib IN ITEMS cqlasio cql_asio cqlasio_protocol)
   if(TARGET ${_cql_lib})
-    string(APPEND CQL_PC_LIBS " -l${_cql_lib}")
+    get_target_property(_cql_type ${_cql_lib} TYPE)
+    if(NOT _cql_type STREQUAL "INTERFACE_LIBRARY")
+      string(APPEND CQL_PC_LIBS " -l${_cql_lib}")
+    endif()
   endif()
 endforeach()
+# The Asio settings programs must share with the library (CQL_ASIO_SEPARATE_COMPILATION,
+# CQL_ASIO_NO_DEPRECATED in the top-level CMakeLists.txt).
+set(CQL_PC_ASIO_CFLAGS "")
+if(CQL_ASIO_SEPARATE_COMPILATION)
+  string(APPEND CQL_PC_ASIO_CFLAGS " -DBOOST_ASIO_SEPARATE_COMPILATION")
+endif()
+if(CQL_ASIO_NO_DEPRECATED)
+  string(APPEND CQL_PC_ASIO_CFLAGS " -DBOOST_ASIO_NO_DEPRECATED -DCQL_ASIO_BUILT_WITH_NO_DEPRECATED")
+endif()
 configure_file(${CMAKE_CURRENT_LIST_DIR}/cqlasio.pc.in ${PROJECT_BINARY_DIR}/cmake/cqlasio.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/cmake/cqlasio.pc DESTINATION ${_cql_pc_dir}
         COMPONENT cqlasio_development)
@@ -147,3 +159,4 @@ unset(_cql_pc_dir)
 unset(_cql_pc_up)
 unset(_cql_boost_inc)
 unset(_cql_lib)
+unset(_cql_type)

@@ -1,6 +1,7 @@
 // Quickstart with futures, from a plain thread: no coroutines and no io_context to run. The
 // cluster owns its I/O thread; each call returns a std::future, and get() waits for it (and
-// throws boost::system::system_error on failure).
+// throws cql::error_with_diagnostics, a boost::system::system_error whose what() carries the
+// server's message, on failure).
 //
 //   quickstart_futures [HOST[:PORT][,HOST[:PORT]...]]
 //

@@ -7,6 +7,7 @@
 #include <iterator>
 #include <set>
 #include <string>
+#include <string_view>
 #include <variant>
 
 #include "cql/protocol/responses.hpp"
@@ -144,6 +145,21 @@ int main(int argc, char** argv) {
                              "fuzz_value", "fuzz_stream",  "fuzz_mapping"};
     for (auto t : targets)
         fs::create_directories(out_dir / t);
+    // fuzz_value_types: no fixtures; a few texts and cells to start from.
+    fs::create_directories(out_dir / "fuzz_value_types");
+    using namespace std::string_view_literals;
+    const std::string_view value_seeds[] = {"\x00-123456789012345678901234567890"sv,
+                                            "\x01-12.3400E+5"sv,
+                                            "\x02::1"sv,
+                                            "\x03\xff\x7f"sv,
+                                            "\x04\x00\x00\x00\x02\x4e"sv,
+                                            "\x05\x0a\x00\x00\x07"sv};
+    int n = 0;
+    for (auto v : value_seeds) {
+        std::ofstream f(out_dir / "fuzz_value_types" / ("seed" + std::to_string(n++)),
+                        std::ios::binary);
+        f.write(v.data(), static_cast<std::streamsize>(v.size()));
+    }
     for (int conn = 0; conn < 6; ++conn) {
         auto base = fixtures / "cassandra-4.0-traffic" / ("conn0" + std::to_string(conn));
         seed_from(base.string() + ".client.bin", stream_side::client, conn >= 4);

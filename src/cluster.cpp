@@ -10,37 +10,6 @@
 
 namespace cql {
 
-namespace {
-class session_category_impl final : public std::error_category {
-  public:
-    const char* name() const noexcept override { return "cql.session"; }
-    std::string message(int ev) const override {
-        switch (static_cast<session_errc>(ev)) {
-            case session_errc::ok:
-                return "success";
-            case session_errc::no_contact_points:
-                return "no contact points configured";
-            case session_errc::no_host_available:
-                return "no host was available for the request";
-            case session_errc::busy:
-                return "every connection is busy and the wait queue is full";
-            case session_errc::closed:
-                return "the cluster is closed";
-            case session_errc::not_connected:
-                return "the cluster is not connected";
-            case session_errc::bad_statement:
-                return "the statement cannot be sent";
-        }
-        return "unknown session error";
-    }
-};
-}  // namespace
-
-const std::error_category& session_category() noexcept {
-    static const session_category_impl c;
-    return c;
-}
-
 std::string_view to_string(log_level l) noexcept {
     switch (l) {
         case log_level::trace:

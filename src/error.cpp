@@ -2,11 +2,19 @@
 
 #include <string>
 
+#include "cql/cluster_errc.hpp"
+
 namespace cql {
 namespace {
 
-class client_category_impl final : public std::error_category {
+// boost::system::error_category has a protected non-virtual destructor (categories are never
+// deleted through it); Boost silences this warning in its own headers the same way.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnon-virtual-dtor"
+// Fixed ids: codes compare equal even across several copies of the library in a process.
+class client_category_impl final : public boost::system::error_category {
   public:
+    constexpr client_category_impl() noexcept : error_category(0xc9a5e1f0c11e0001ULL) {}
     const char* name() const noexcept override { return "cql.client"; }
     std::string message(int ev) const override {
         switch (static_cast<errc>(ev)) {
@@ -55,8 +63,9 @@ class client_category_impl final : public std::error_category {
     }
 };
 
-class server_category_impl final : public std::error_category {
+class server_category_impl final : public boost::system::error_category {
   public:
+    constexpr server_category_impl() noexcept : error_category(0xc9a5e1f05e7e0001ULL) {}
     const char* name() const noexcept override { return "cql.server"; }
     std::string message(int ev) const override {
         switch (static_cast<server_errc>(ev)) {
@@ -105,21 +114,63 @@ class server_category_impl final : public std::error_category {
     }
 };
 
+class session_category_impl final : public boost::system::error_category {
+  public:
+    constexpr session_category_impl() noexcept : error_category(0xc9a5e1f05e550001ULL) {}
+    const char* name() const noexcept override { return "cql.session"; }
+    std::string message(int ev) const override {
+        switch (static_cast<session_errc>(ev)) {
+            case session_errc::ok:
+                return "success";
+            case session_errc::no_contact_points:
+                return "no contact points configured";
+            case session_errc::no_host_available:
+                return "no host was available for the request";
+            case session_errc::busy:
+                return "every connection is busy and the wait queue is full";
+            case session_errc::closed:
+                return "the cluster is closed";
+            case session_errc::not_connected:
+                return "the cluster is not connected";
+            case session_errc::bad_statement:
+                return "the statement cannot be sent";
+        }
+        return "unknown session error " + std::to_string(ev);
+    }
+};
+
+#pragma GCC diagnostic pop
+
 }  // namespace
 
-const std::error_category& client_category() noexcept {
+const boost::system::error_category& client_category() noexcept {
     static const client_category_impl c;
     return c;
 }
 
-const std::error_category& server_category() noexcept {
+const boost::system::error_category& server_category() noexcept {
     static const server_category_impl c;
     return c;
 }
 
+const boost::system::error_category& session_category() noexcept {
+    static const session_category_impl c;
+    return c;
+}
+
+error_code to_error_code(const std::error_code& ec) noexcept {
+    // Boost keeps a std::error_code of these two categories wrapped ("std:unknown", a hashed
+    // value); Asio's own errors are Boost's system category.
+    if (ec.category() == std::system_category())
+        return {ec.value(), boost::system::system_category()};
+    if (ec.category() == std::generic_category())
+        return {ec.value(), boost::system::generic_category()};
+    return ec;
+}
+
 std::error_code server_error_code(std::int32_t cql_code) noexcept {
     if (cql_code == 0) return server_errc::server_error;
-    return {cql_code, server_category()};
+    return error_code(cql_code, server_category());
 }
 
 bool is_connection_error(std::error_code ec) noexcept {
@@ -142,6 +193,56 @@ bool is_connection_error(std::error_code ec) noexcept {
         }
     }
     return ec.category() == std::system_category() || ec.category() == std::generic_category();
+}
+
+std::string to_string(const diagnostics& d) {
+    std::string fields;
+    auto add = [&](const std::string& f) {
+        if (!fields.empty()) fields += ", ";
+        fields += f;
+    };
+    if (d.from_server) {
+        if (d.consistency_level)
+            add("consistency " + std::string(protocol::to_string(*d.consistency_level)));
+        switch (d.code) {
+            case 0x1000:  // unavailable
+                add(std::to_string(d.required) + " replicas required, " + std::to_string(d.alive) +
+                    " alive");
+                break;
+            case 0x1100:  // write timeout
+            case 0x1200:  // read timeout
+            case 0x1300:  // read failure
+            case 0x1500:  // write failure
+            case 0x1700:  // cas write unknown
+                add(std::to_string(d.received) + " of " + std::to_string(d.required) +
+                    " replicas answered");
+                break;
+            default:
+                break;
+        }
+        if (d.num_failures > 0) add(std::to_string(d.num_failures) + " failed");
+        if (!d.write_type.empty()) add("write type " + d.write_type);
+        if (d.code == 0x1200 || d.code == 0x1300) add(d.data_present ? "data present" : "no data");
+        if (d.contentions > 0) add(std::to_string(d.contentions) + " contentions");
+        if (!d.function.empty()) {
+            std::string args;
+            for (const auto& a : d.arg_types)
+                args += (args.empty() ? "" : ", ") + a;
+            add("function " + d.keyspace + "." + d.function + "(" + args + ")");
+        } else if (!d.keyspace.empty()) {
+            add("keyspace " + d.keyspace + (d.table.empty() ? "" : ", table " + d.table));
+        }
+    }
+    if (fields.empty()) return d.message;
+    if (d.message.empty()) return fields;
+    return d.message + " (" + fields + ")";
+}
+
+std::string describe(const error_code& ec, const diagnostics& d) {
+    std::string out = ec.message() + " [" + ec.to_string() + "]";
+    auto details = to_string(d);
+    if (!details.empty()) out += ": " + details;
+    return out;
 }
 
 std::error_code decode_error_body(protocol::bytes_view body, protocol_version version,

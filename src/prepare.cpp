@@ -23,14 +23,17 @@ constexpr std::chrono::seconds prepare_elsewhere_timeout{2};
 
 struct cluster_impl::prepare_op {
     prepare_completion op;
-    void complete(error_code ec, prepared_statement p) {
+    diagnostics* diag = nullptr;  // the caller's: filled on failure, while op is pending
+    void complete(error_code ec, prepared_statement p, const diagnostics* details = nullptr) {
         if (!op) return;
+        if (ec && diag && details) *diag = *details;
         detail::complete(std::move(op), ec, std::move(p));
     }
 };
 
 void cluster_impl::start_prepare(std::string query, prepare_completion op,
-                                 asio::cancellation_slot slot, std::string session_ks) {
+                                 asio::cancellation_slot slot, std::string session_ks,
+                                 diagnostics* diag) {
     if (!connected_) {
         complete(std::move(op), session_errc::not_connected, prepared_statement{});
         return;
@@ -41,6 +44,7 @@ void cluster_impl::start_prepare(std::string query, prepare_completion op,
     }
     auto holder = std::make_shared<prepare_op>();
     holder->op = std::move(op);
+    holder->diag = diag;
     if (slot.is_connected()) {
         // Completes at once; the preparation goes on in the background (and is cached).
         slot.assign([w = std::weak_ptr<prepare_op>(holder),
@@ -93,7 +97,9 @@ asio::awaitable<void> cluster_impl::run_prepare(std::string query, std::shared_p
     const auto& prof = profiles_.default_profile();
     auto r = prepare_request(query, ks, version_.load(), prof, prof.request_timeout, nullptr);
     if (r->spec.ec) {
-        op->complete(r->spec.ec, prepared_statement{});
+        diagnostics d;
+        d.message = "cannot encode the PREPARE: " + r->spec.ec.message();
+        op->complete(r->spec.ec, prepared_statement{}, &d);
         co_return;
     }
     diagnostics diag;
@@ -107,9 +113,9 @@ asio::awaitable<void> cluster_impl::run_prepare(std::string query, std::shared_p
         if (!pr) ec = errc::unexpected_response;
     }
     if (ec) {
-        log(log_level::warning,
-            "prepare failed: " + (diag.message.empty() ? ec.message() : diag.message));
-        op->complete(ec, prepared_statement{});
+        if (diag.message.empty()) diag.message = ec.message();
+        log(log_level::debug, "prepare failed: " + diag.message);
+        op->complete(ec, prepared_statement{}, &diag);
         co_return;
     }
     auto info = std::make_shared<prepared_info>();

@@ -11,6 +11,50 @@ std::size_t row_view::index_of(std::string_view column) const noexcept {
     return size();
 }
 
+void row_view::throw_read_error(std::size_t i, std::error_code ec, const std::string& cpp_type,
+                                bool type_fits) const {
+    diagnostics d;
+    if (i >= size()) {
+        if (size() == 0 && meta_ && meta_->column_count > 0)
+            d.message = "the result has no rows (front() of an empty result)";
+        else
+            d.message = "no column " + std::to_string(i) + ": the row has " +
+                        std::to_string(size()) + " columns";
+        throw error_with_diagnostics(ec, std::move(d));
+    }
+    std::string column = "column " + std::to_string(i);
+    std::string type;
+    if (meta_ && !meta_->no_metadata && i < meta_->columns.size()) {
+        column += " \"" + std::string(meta_->columns[i].name) + "\"";
+        type = protocol::to_cql_string(meta_->columns[i].type);
+    }
+    if (cells_[i].state != protocol::value_view::kind::bytes)
+        d.message = column + " is null: read it as std::optional<" + cpp_type + ">";
+    else if (type.empty())
+        d.message = column + " (of unknown type: no metadata) cannot be read as " + cpp_type;
+    else if (type_fits)
+        d.message = column + " is " + type + ": its value is malformed for " + cpp_type + " (" +
+                    ec.message() + ")";
+    else
+        d.message = column + " is " + type + ": it cannot be read as " +
+                    (cpp_type.starts_with("a ") ? cpp_type : "a " + cpp_type);
+    throw error_with_diagnostics(ec, std::move(d));
+}
+
+void row_view::throw_no_column(std::string_view name) const {
+    diagnostics d;
+    d.message = "no column named \"" + std::string(name) + "\"";
+    if (meta_ && !meta_->no_metadata) {
+        d.message += " (the row has ";
+        for (std::size_t c = 0; c < meta_->columns.size(); ++c)
+            d.message += (c ? ", " : "") + std::string(meta_->columns[c].name);
+        d.message += ")";
+    } else {
+        d.message += " (the result has no column names: no metadata)";
+    }
+    throw error_with_diagnostics(errc::no_such_column, std::move(d));
+}
+
 namespace {
 constexpr std::size_t max_kept_columns = 256;
 // A Rows RESULT: its message starts with the kind 0x0002.

@@ -30,8 +30,8 @@ void session::start(detail::request_handle r, detail::result_completion op,
     impl_->start_request(std::move(r), std::move(op), slot);
 }
 void session::start_prepare(std::string query, detail::prepare_completion op,
-                            boost::asio::cancellation_slot slot) const {
-    impl_->start_prepare(std::move(query), std::move(op), slot, bound_keyspace_);
+                            boost::asio::cancellation_slot slot, diagnostics* diag) const {
+    impl_->start_prepare(std::move(query), std::move(op), slot, bound_keyspace_, diag);
 }
 std::string session::keyspace() const {
     return bound_keyspace_.empty() ? impl_->keyspace() : bound_keyspace_;
@@ -197,7 +197,7 @@ bool check_bound(const bound_statement& b, request_spec& spec, const std::string
         spec.ec_message = where + "a bound statement without a prepared statement";
     } else if (s.bind_error()) {
         spec.ec = s.bind_error();
-        spec.ec_message = where + "a value could not be bound";
+        spec.ec_message = where + s.bind_error_message();
     } else if (!s.has_names() && s.value_count() != b.info()->variables.size()) {
         spec.ec = errc::bad_bind_value;
         spec.ec_message = where + "the statement has " +
@@ -233,7 +233,7 @@ request_handle cluster_impl::make_request(const statement& s, diagnostics* d,
     auto* sp = &r->spec;
     if (s.bind_error()) {
         sp->ec = s.bind_error();
-        sp->ec_message = "a value could not be bound";
+        sp->ec_message = s.bind_error_message();
         return r;
     }
     const auto& prof = *sp->profile;
@@ -331,7 +331,7 @@ request_handle cluster_impl::make_request(const batch& b, diagnostics* d,
         if (auto* s = std::get_if<statement>(&e)) {
             if (s->bind_error()) {
                 sp->ec = s->bind_error();
-                sp->ec_message = where + "a value could not be bound";
+                sp->ec_message = where + s->bind_error_message();
                 return r;
             }
             if (s->has_names()) {

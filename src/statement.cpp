@@ -1,6 +1,32 @@
 #include "cql/statement.hpp"
 
+#include <cstdio>
+#include <cstdlib>
+
+#include "cql/prepared.hpp"
+
 namespace cql {
+
+namespace detail {
+std::string describe_marker(std::size_t marker, const prepared_column& c) {
+    return "bind marker " + std::to_string(marker + 1) + " (\"" + c.name + "\", " +
+           protocol::to_cql_string(c.type) + ")";
+}
+std::string mismatch_reason(const std::string& cpp_type) {
+    return (cpp_type.starts_with("a ") ? cpp_type : "a " + cpp_type) + " cannot be bound to it";
+}
+std::string describe_double(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    // the shortest text that reads back as v
+    for (int digits = 1; digits <= 17; ++digits) {
+        char shorter[32];
+        std::snprintf(shorter, sizeof shorter, "%.*g", digits, v);
+        if (std::strtod(shorter, nullptr) == v) return shorter;
+    }
+    return buf;
+}
+}  // namespace detail
 
 std::vector<protocol::value_view> statement::values() const {
     std::vector<protocol::value_view> out;

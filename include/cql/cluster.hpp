@@ -43,6 +43,7 @@
 #include "cql/policies/reconnection.hpp"
 #include "cql/session.hpp"
 #include "cql/token_map.hpp"
+#include "cql/with_diagnostics.hpp"
 
 namespace cql {
 
@@ -50,6 +51,9 @@ namespace cql {
 enum class log_level : std::uint8_t { trace, debug, info, warning, error, off };
 /// "trace", "debug", "info", "warning", "error", "off".
 std::string_view to_string(log_level l) noexcept;
+/// The default cluster_config::logger: writes "cql-asio warning: <message>" (the level's
+/// name) and a newline to stderr, each message in one write, safe from any thread.
+void stderr_logger(cql::log_level level, std::string_view message);
 
 /// Connection pool sizes and back-pressure, per host (cluster_config::pool).
 struct pool_options {
@@ -109,11 +113,13 @@ struct cluster_config {
     /// connections spread over them and requests cost several times the CPU of 0 or 1.)
     std::size_t io_threads = 0;
 
-    /// Logging: silent unless a callback is set (called from the driver's threads).
+    /// Messages below this level are not logged (log_level::off: none).
     cql::log_level log_level = cql::log_level::warning;
-    /// Receives every message at or above log_level; called from the driver's threads,
-    /// possibly concurrently, so it must be thread-safe and must not block.
-    std::function<void(cql::log_level, std::string_view)> logger;
+    /// Receives every message at or above log_level (by default warnings and errors, e.g.
+    /// "host down: ...", "control connection to ... lost", go to stderr). Replace it with
+    /// your own, or silence it with `logger = nullptr` (or log_level::off). Called from the
+    /// driver's threads, possibly concurrently: it must be thread-safe and must not block.
+    std::function<void(cql::log_level, std::string_view)> logger = stderr_logger;
 };
 
 /// The driver's entry point: connects to a cluster of nodes, keeps its topology, schema
@@ -148,13 +154,7 @@ class cluster {
     /// \param tok an Asio completion token, or a handler `void(cql::error_code)`.
     template <class Token>
     auto async_connect(Token&& tok) {
-        return boost::asio::async_initiate<Token, void(error_code)>(
-            [this](auto handler) {
-                start_connect(
-                    detail::make_op_completion<error_code>(std::move(handler), get_executor()),
-                    nullptr);
-            },
-            tok);
+        return connect(nullptr, std::forward<Token>(tok));
     }
     /// \copybrief async_connect(Token&&)
     /// On failure `diag.message` names each contact point tried and its error (cleared on
@@ -164,12 +164,7 @@ class cluster {
     /// \param tok an Asio completion token, or a handler `void(cql::error_code)`.
     template <class Token>
     auto async_connect(diagnostics& diag, Token&& tok) {
-        return boost::asio::async_initiate<Token, void(error_code)>(
-            [this, d = &diag](auto handler) {
-                start_connect(
-                    detail::make_op_completion<error_code>(std::move(handler), get_executor()), d);
-            },
-            tok);
+        return connect(&diag, std::forward<Token>(tok));
     }
 
     /// Fails new requests, completes (with errors) every request in flight, closes every
@@ -240,6 +235,15 @@ class cluster {
     }
 
   private:
+    template <class Token>
+    auto connect(diagnostics* diag, Token&& tok) {
+        return detail::initiate_with_diagnostics<>(
+            std::forward<Token>(tok), diag, [](diagnostics* d) { return d; },
+            [this](auto handler, diagnostics* d) {
+                start_connect(
+                    detail::make_op_completion<error_code>(std::move(handler), get_executor()), d);
+            });
+    }
     void start_check_agreement(detail::op_ptr<error_code, bool> op);
     void start_connect(detail::op_ptr<error_code> op, diagnostics* diag);
     void start_close(detail::op_ptr<error_code> op);

@@ -6,6 +6,10 @@
 
 #include <system_error>
 
+#include <boost/system/error_category.hpp>
+#include <boost/system/error_code.hpp>
+#include <boost/system/is_error_code_enum.hpp>
+
 namespace cql {
 
 /// Errors of the cluster and session layer, category session_category() ("cql.session").
@@ -20,9 +24,9 @@ enum class session_errc {
 };
 
 /// The category of cql::session_errc, named "cql.session"; a singleton, compare by address.
-const std::error_category& session_category() noexcept;
-/// Makes cql::session_errc usable as a std::error_code (found by ADL).
-inline std::error_code make_error_code(session_errc e) noexcept {
+const boost::system::error_category& session_category() noexcept;
+/// Makes cql::session_errc usable as a cql::error_code or std::error_code (found by ADL).
+inline boost::system::error_code make_error_code(session_errc e) noexcept {
     return {static_cast<int>(e), session_category()};
 }
 
@@ -30,3 +34,9 @@ inline std::error_code make_error_code(session_errc e) noexcept {
 
 template <>
 struct std::is_error_code_enum<cql::session_errc> : std::true_type {};
+/// \cond internal
+namespace boost::system {
+template <>
+struct is_error_code_enum<cql::session_errc> : std::true_type {};
+}  // namespace boost::system
+/// \endcond

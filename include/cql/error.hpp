@@ -1,13 +1,15 @@
 #pragma once
 /// \file
-/// Errors of the driver. Two std::error_category families:
+/// Errors of the driver. Boost.System categories (so that cql::error_code, the error type of
+/// every completion handler, prints their names and values):
 ///  - cql::errc ("cql.client"): failures seen by the client itself (connection closed,
 ///    timed out, no stream id available, negotiation or authentication failed, ...);
 ///  - cql::server_errc ("cql.server"): the error codes of a server ERROR response
 ///    (native_protocol_v5.spec section 9), one enumerator per code.
 ///
-/// Protocol decoding failures keep their own category (cql::protocol::codec_errc), and the
-/// cluster/session layer has cql::session_errc (cluster_errc.hpp).
+/// Protocol decoding failures keep their own category (cql::protocol::codec_errc,
+/// "cql.codec"), and the cluster/session layer has cql::session_errc (cluster_errc.hpp).
+/// Each enum converts to std::error_code too, and back, without loss.
 /// cql::diagnostics carries the details: the server's message and the fields that come
 /// with the error code (consistency, received/required, write type, ...).
 
@@ -18,7 +20,9 @@
 #include <utility>
 #include <vector>
 
+#include <boost/system/error_category.hpp>
 #include <boost/system/error_code.hpp>
+#include <boost/system/is_error_code_enum.hpp>
 
 #include "cql/protocol/bytes.hpp"
 #include "cql/protocol/errc.hpp"
@@ -26,10 +30,16 @@
 
 namespace cql {
 
-/// The error type of completion handlers: Asio's (use_awaitable throws it as
-/// boost::system::system_error, use_future as an exception). It holds any std::error_code
-/// unchanged (cql::errc, cql::server_errc, protocol::codec_errc) and converts back to one.
+/// The error type of completion handlers: Asio's. Compare it with the enums
+/// (`ec == cql::server_errc::syntax_error`); `ec.category().name()` and `ec.value()` are the
+/// category's ("cql.server", 0x2000); it converts to std::error_code and back unchanged.
+/// to_error_code() brings a std::error_code of the system or generic category back to
+/// Boost's own (so that `ec == boost::asio::error::connection_reset` holds).
 using error_code = boost::system::error_code;
+
+/// `ec` as a cql::error_code: the std system and generic categories become Boost's, any other
+/// category is kept (ours round-trip to themselves).
+error_code to_error_code(const std::error_code& ec) noexcept;
 
 using protocol::consistency;
 using protocol::protocol_version;
@@ -63,10 +73,10 @@ enum class errc {
 };
 
 /// The category of cql::errc, named "cql.client"; a singleton, compare by address.
-const std::error_category& client_category() noexcept;
-/// Makes cql::errc usable as a std::error_code (found by ADL:
+const boost::system::error_category& client_category() noexcept;
+/// Makes cql::errc usable as a cql::error_code or std::error_code (found by ADL:
 /// `std::error_code ec = cql::errc::timed_out;` calls it).
-inline std::error_code make_error_code(errc e) noexcept {
+inline error_code make_error_code(errc e) noexcept {
     return {static_cast<int>(e), client_category()};
 }
 
@@ -98,9 +108,9 @@ enum class server_errc {
 };
 
 /// The category of cql::server_errc, named "cql.server"; a singleton, compare by address.
-const std::error_category& server_category() noexcept;
-/// Makes cql::server_errc usable as a std::error_code (found by ADL).
-inline std::error_code make_error_code(server_errc e) noexcept {
+const boost::system::error_category& server_category() noexcept;
+/// Makes cql::server_errc usable as a cql::error_code or std::error_code (found by ADL).
+inline error_code make_error_code(server_errc e) noexcept {
     return {static_cast<int>(e), server_category()};
 }
 /// The error_code for a CQL error code as found in an ERROR body (0 -> server_error;
@@ -142,6 +152,16 @@ struct diagnostics {
     void clear() { *this = diagnostics{}; }
 };
 
+/// The details in words: the message, then the fields its error code carries, e.g.
+/// "Operation timed out - received only 1 responses. (consistency LOCAL_QUORUM, 1 of 2
+/// replicas answered, write type SIMPLE)". Empty when there are none.
+std::string to_string(const diagnostics& d);
+
+/// A failure as a person reads it: the error's message, category and value, then
+/// to_string(d) when not empty: "syntax error [cql.server:8192]: line 1:0 no viable
+/// alternative at input 'SELEC'". What error_with_diagnostics::what() says.
+std::string describe(const error_code& ec, const diagnostics& d);
+
 /// Decodes the body of an ERROR message (after any tracing/warning/payload prefix) into
 /// `diag`; returns the server error code, or a codec error for a malformed body (then
 /// `diag` holds what could be read).
@@ -154,3 +174,11 @@ template <>
 struct std::is_error_code_enum<cql::errc> : std::true_type {};
 template <>
 struct std::is_error_code_enum<cql::server_errc> : std::true_type {};
+/// \cond internal
+namespace boost::system {
+template <>
+struct is_error_code_enum<cql::errc> : std::true_type {};
+template <>
+struct is_error_code_enum<cql::server_errc> : std::true_type {};
+}  // namespace boost::system
+/// \endcond

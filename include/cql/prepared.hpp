@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -23,9 +24,12 @@
 #include <utility>
 #include <vector>
 
+#include "cql/detail/type_names.hpp"
 #include "cql/protocol/bytes.hpp"
+#include "cql/protocol/cells.hpp"
 #include "cql/protocol/types.hpp"
 #include "cql/statement.hpp"
+#include "cql/values.hpp"
 
 namespace cql {
 
@@ -86,6 +90,17 @@ std::error_code bind_members(const prepared_statement& p, const T& v, bound_stat
                              std::string* why);
 }  // namespace detail
 
+/// \cond internal
+namespace detail {
+// "bind marker 2 (\"id\", bigint)"
+std::string describe_marker(std::size_t marker, const prepared_column& c);
+// "a std::string cannot be bound to it"
+std::string mismatch_reason(const std::string& cpp_type);
+// A double as text, without a trailing run of zeros ("0.1", "1e+300").
+std::string describe_double(double v);
+}  // namespace detail
+/// \endcond
+
 /// A statement prepared by session::async_prepare(): a shared, immutable handle (copying it
 /// copies a shared_ptr), safe to use from any thread. The session keeps what is needed to
 /// re-prepare it on nodes that lost it, so it stays valid for the cluster's lifetime.
@@ -116,8 +131,9 @@ class prepared_statement {
     const std::shared_ptr<const prepared_info>& info() const noexcept { return info_; }
 
     /// A bound_statement with positional values, in marker order (each as
-    /// statement::bind(const T&)); bind failures show in its settings().bind_error().
-    /// With one mapped struct, its members bound by marker name (cql/mapping/bind.hpp).
+    /// bound_statement::bind(const T&), checked against its marker's type); bind failures
+    /// show in its settings().bind_error() and bind_error_message(). With one mapped
+    /// struct, its members bound by marker name (cql/mapping/bind.hpp).
     template <class... Args>
     bound_statement bind(const Args&... args) const;
 
@@ -148,15 +164,34 @@ class bound_statement {
     /// \copydoc settings() const
     cql::statement& settings() noexcept { return st_; }
 
-    /// Appends a positional value, as statement::bind(const T&).
+    /// Appends a positional value, as statement::bind(const T&), checked against the type of
+    /// its marker: a value that does not fit (a string for an int, a std::vector<int> for a
+    /// list<text>, 300 for a tinyint) sets settings().bind_error() with a message naming the
+    /// marker, its CQL type and the C++ type, and the execution fails without sending
+    /// anything. Integers bind to any CQL integer type their value fits in (43 to a bigint
+    /// marker is sent as a bigint), to varint and decimal, and to timestamp and time; a float
+    /// to a double marker, a double to a float marker when it is exactly a float.
     template <class T>
     bound_statement& bind(const T& v) {
-        st_.bind(v);
+        const auto i = st_.value_count();
+        if (info_ && !st_.has_names() && i < info_->variables.size())
+            bind_checked(i, v, [this](const auto& x) { st_.bind(x); });
+        else
+            st_.bind(v);
         return *this;
     }
-    /// By marker name (sent with the names flag).
+    /// By marker name (sent with the names flag), checked as bind(const T&) against the
+    /// marker of that name (a name the statement does not have is left to the server).
     template <class T>
     bound_statement& bind(std::string_view name, const T& v) {
+        if (info_) {
+            for (std::size_t i = 0; i < info_->variables.size(); ++i) {
+                if (info_->variables[i].name == name) {
+                    bind_checked(i, v, [&](const auto& x) { st_.bind(name, x); });
+                    return *this;
+                }
+            }
+        }
         st_.bind(name, v);
         return *this;
     }
@@ -217,9 +252,107 @@ class bound_statement {
     }
 
   private:
+    template <class T, class Bind>
+    void bind_checked(std::size_t marker, const T& v, const Bind& bind);
+    template <class T, class Bind>
+    void bind_integer(std::size_t marker, T value, const Bind& bind);
+    // Records why the value for `marker` cannot be bound (and binds a null in its place, so
+    // that the values after it keep their positions).
+    template <class Bind>
+    void refuse(std::size_t marker, const std::string& why, const Bind& bind) {
+        st_.fail(detail::describe_marker(marker, info_->variables[marker]) + ": " + why);
+        bind(null);
+    }
+
     std::shared_ptr<const prepared_info> info_;
     cql::statement st_;
 };
+
+template <class T, class Bind>
+void bound_statement::bind_checked(std::size_t marker, const T& v, const Bind& bind) {
+    using protocol::type_id;
+    const auto& type = info_->variables[marker].type;
+    if constexpr (std::is_same_v<T, null_t> || std::is_same_v<T, unset_t>) {
+        bind(v);
+    } else if constexpr (values::detail::is_optional<T>::value) {
+        if (v)
+            bind_checked(marker, *v, bind);
+        else
+            bind(null);
+    } else if constexpr (std::is_convertible_v<const T&, std::string_view> &&
+                         !std::is_same_v<T, protocol::bytes_view>) {
+        const std::string_view text(v);
+        if (!protocol::cell_accepts<std::string_view>(type))
+            refuse(marker, detail::mismatch_reason(detail::type_name<T>()), bind);
+        else if (type.id == type_id::ascii && !protocol::is_valid_ascii(protocol::as_bytes(text)))
+            refuse(marker, "the string is not ASCII (7-bit characters only)", bind);
+        else
+            bind(text);
+    } else if constexpr (detail::is_cql_integer<T>) {
+        bind_integer(marker, v, bind);
+    } else if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+        if (values::accepts<T>(type))
+            bind(v);
+        else if (type.id == type_id::double_)
+            bind(static_cast<double>(v));
+        else if (type.id == type_id::float_ && static_cast<double>(static_cast<float>(v)) == v)
+            bind(static_cast<float>(v));
+        else if (type.id == type_id::float_)
+            refuse(marker,
+                   detail::describe_double(static_cast<double>(v)) +
+                       " is not exactly a float: bind a float",
+                   bind);
+        else
+            refuse(marker, detail::mismatch_reason(detail::type_name<T>()), bind);
+    } else if constexpr (values::value_type<T>) {
+        if (values::accepts<T>(type))
+            bind(v);
+        else
+            refuse(marker, detail::mismatch_reason(detail::type_name<T>()), bind);
+    } else {
+        bind(v);  // no codec: statement::bind says so at compile time
+    }
+}
+
+template <class T, class Bind>
+void bound_statement::bind_integer(std::size_t marker, T value, const Bind& bind) {
+    using protocol::type_id;
+    const auto v = static_cast<std::int64_t>(value);
+    auto fits = [v]<class I>(I) {
+        return v >= std::numeric_limits<I>::min() && v <= std::numeric_limits<I>::max();
+    };
+    auto narrow = [&]<class I>(I probe) {
+        if (fits(probe))
+            bind(static_cast<I>(v));
+        else
+            refuse(marker, std::to_string(v) + " is out of its range", bind);
+    };
+    switch (info_->variables[marker].type.id) {
+        case type_id::tinyint:
+            narrow(std::int8_t{});
+            break;
+        case type_id::smallint:
+            narrow(std::int16_t{});
+            break;
+        case type_id::int_:
+            narrow(std::int32_t{});
+            break;
+        case type_id::bigint:
+        case type_id::counter:
+        case type_id::timestamp:
+        case type_id::time:
+            bind(v);
+            break;
+        case type_id::varint:
+            bind(varint(v));
+            break;
+        case type_id::decimal:
+            bind(decimal(v));
+            break;
+        default:
+            refuse(marker, detail::mismatch_reason(detail::type_name<T>()), bind);
+    }
+}
 
 template <class... Args>
 bound_statement prepared_statement::bind(const Args&... args) const {

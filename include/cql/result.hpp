@@ -15,7 +15,8 @@
 /// mismatch, a lossy conversion or a null read into a non-optional T (errc::no_such_column
 /// for a column out of range or an unknown name); get<T>(i, ec) does the same with an error_code
 /// out-parameter. get<T>(i or name) and as<Ts...>() are conveniences for code that prefers
-/// exceptions: they throw boost::system::system_error with that code.
+/// exceptions: they throw cql::error_with_diagnostics (a boost::system::system_error) with
+/// that code and a message naming the column, its CQL type and the C++ type asked for.
 
 #include <cstdint>
 #include <memory>
@@ -29,9 +30,12 @@
 
 #include <boost/system/system_error.hpp>
 
+#include "cql/detail/type_names.hpp"
 #include "cql/error.hpp"
+#include "cql/error_with_diagnostics.hpp"
 #include "cql/protocol/cells.hpp"
 #include "cql/protocol/responses.hpp"
+#include "cql/protocol/value.hpp"
 #include "cql/response.hpp"
 #include "cql/values.hpp"
 
@@ -39,6 +43,7 @@ namespace cql {
 
 class row_view;
 
+/// \cond internal
 namespace detail {
 template <class T>
 struct optional_inner {
@@ -50,7 +55,29 @@ struct optional_inner<std::optional<T>> {
 };
 template <mapped_struct T>
 T read_struct(const row_view& row);  // cql/mapping/row.hpp
+// The type a column is decoded as: long long as std::int64_t, ...; std::optional<T> as T.
+template <class T>
+struct read_as {
+    using type = T;
+};
+template <class T>
+requires is_cql_integer<T>
+struct read_as<T> {
+    using type = exact_width_t<T>;
+};
+template <class T>
+struct read_as<std::optional<T>> : read_as<T> {};
+template <class T>
+using read_as_t = typename read_as<T>::type;
+template <class T>
+inline constexpr bool readable_scalar =
+    values::value_type<read_as_t<T>> || std::is_same_v<T, protocol::value>;
+template <class T>
+inline constexpr bool readable = readable_scalar<T>;
+template <class T>
+inline constexpr bool readable<std::optional<T>> = readable_scalar<T>;
 }  // namespace detail
+/// \endcond
 
 /// One row of a cql::result: a cheap view (copy it by value) into the result's frame, valid
 /// while the result lives (also after the result is moved). Columns are read by index (fast)
@@ -71,39 +98,56 @@ class row_view {
     const protocol::result_metadata* metadata() const noexcept { return meta_; }
 
     /// Decodes column `i` into `out`. `T` is any type with a CQL cell codec (string_view
-    /// and bytes_view types view into the result), or std::optional of one to accept nulls.
-    /// Returns protocol::codec_errc::value_type_mismatch when the column's CQL type does not
-    /// decode to T or a null meets a non-optional T, errc::no_such_column when `i` is out of
-    /// range, another codec error for a malformed cell. `out` is unspecified on error.
+    /// and bytes_view types view into the result), any signed integer type (long long reads
+    /// a bigint), cql::protocol::value (any column, null included), or std::optional of one
+    /// to accept nulls. Returns protocol::codec_errc::value_type_mismatch when the column's
+    /// CQL type does not decode to T or a null meets a non-optional T, errc::no_such_column
+    /// when `i` is out of range, another codec error for a malformed cell. `out` is
+    /// unspecified on error. Other types fail to compile, saying which types are readable.
     template <class T>
     std::error_code try_get(std::size_t i, T& out) const {
-        if (i >= size()) return errc::no_such_column;
-        const auto cell = cells_[i];
-        const protocol::data_type* type = meta_ && !meta_->no_metadata && i < meta_->columns.size()
-                                              ? &meta_->columns[i].type
-                                              : nullptr;
-        using inner = typename detail::optional_inner<T>::type;
-        if constexpr (!std::is_void_v<inner>) {
-            if (cell.state != protocol::value_view::kind::bytes) {  // null / unset
-                out.reset();
+        if constexpr (!detail::readable<T>) {
+            static_assert(detail::readable<T>,
+                          "row_view::get<T>/try_get: no CQL codec for T. Readable: "
+                          "std::int8_t..std::int64_t (or any signed integer), float, double, "
+                          "bool, std::string, std::string_view, bytes, cql::uuid, std::chrono "
+                          "time points, cql value types, cql::protocol::value, collections "
+                          "(std::vector, std::set, std::map), std::tuple, std::array, and "
+                          "std::optional of any of them");
+            return {};
+        } else {
+            if (i >= size()) return errc::no_such_column;
+            const auto cell = cells_[i];
+            const protocol::data_type* type = column_type(i);
+            using inner = typename detail::optional_inner<T>::type;
+            if constexpr (std::is_same_v<T, protocol::value>) {
+                if (cell.state == protocol::value_view::kind::bytes)
+                    return decode_into(type, cell.data, out);
+                out = protocol::value{};  // null
                 return {};
-            }
-            if constexpr (protocol::cell_type<inner>) {
-                std::optional<inner> probe;  // Cassandra's empty value -> nullopt
-                if (auto ec = protocol::decode_cell(cell, probe)) return ec;
-                if (!probe) {
+            } else if constexpr (!std::is_void_v<inner>) {
+                if (cell.state != protocol::value_view::kind::bytes) {  // null / unset
                     out.reset();
                     return {};
                 }
+                using probe_t = detail::read_as_t<inner>;
+                if constexpr (protocol::cell_type<probe_t>) {
+                    std::optional<probe_t> probe;  // Cassandra's empty value -> nullopt
+                    if (auto ec = protocol::decode_cell(cell, probe)) return ec;
+                    if (!probe) {
+                        out.reset();
+                        return {};
+                    }
+                }
+                inner v{};
+                if (auto ec = decode_into(type, cell.data, v)) return ec;
+                out = std::move(v);
+                return {};
+            } else {
+                if (cell.state != protocol::value_view::kind::bytes)
+                    return protocol::codec_errc::value_type_mismatch;
+                return decode_into(type, cell.data, out);
             }
-            inner v{};
-            if (auto ec = values::decode(type, cell.data, v)) return ec;
-            out = std::move(v);
-            return {};
-        } else {
-            if (cell.state != protocol::value_view::kind::bytes)
-                return protocol::codec_errc::value_type_mismatch;
-            return values::decode(type, cell.data, out);
         }
     }
 
@@ -120,17 +164,29 @@ class row_view {
         return out;
     }
 
-    /// Column `i` as T, like try_get(); throws boost::system::system_error on error.
+    /// Column `i` as T, like try_get(); on error throws cql::error_with_diagnostics (a
+    /// boost::system::system_error with try_get()'s code) whose message names the column,
+    /// its CQL type and T: `column 2 "age" is int: it cannot be read as a std::string`,
+    /// `column 2 "age" is null: read it as std::optional<std::int32_t>`.
     template <class T>
     T get(std::size_t i) const {
         T out{};
-        if (auto ec = try_get(i, out)) throw boost::system::system_error(error_code(ec));
+        if (auto ec = try_get(i, out)) {
+            const auto* type = i < size() ? column_type(i) : nullptr;
+            bool fits = false;
+            if constexpr (values::value_type<detail::read_as_t<T>>)
+                fits = type && values::accepts<detail::read_as_t<T>>(*type);
+            throw_read_error(i, ec, detail::type_name<T>(), fits);
+        }
         return out;
     }
-    /// The column named `column` as T; an unknown name throws (errc::no_such_column).
+    /// The column named `column` as T; an unknown name throws cql::error_with_diagnostics
+    /// (errc::no_such_column) listing the row's columns.
     template <class T>
     T get(std::string_view column) const {
-        return get<T>(index_of(column));
+        const auto i = index_of(column);
+        if (i >= size()) throw_no_column(column);
+        return get<T>(i);
     }
 
     /// The first sizeof...(Ts) columns as a tuple, for structured bindings:
@@ -149,6 +205,29 @@ class row_view {
     std::tuple<Ts...> as_impl(std::index_sequence<I...>) const {
         return std::tuple<Ts...>{get<Ts>(I)...};
     }
+    // The CQL type of column i (nullptr without metadata).
+    const protocol::data_type* column_type(std::size_t i) const noexcept {
+        return meta_ && !meta_->no_metadata && i < meta_->columns.size() ? &meta_->columns[i].type
+                                                                         : nullptr;
+    }
+    template <class T>
+    static std::error_code decode_into(const protocol::data_type* type, protocol::bytes_view cell,
+                                       T& out) {
+        if constexpr (std::is_same_v<T, protocol::value>) {
+            if (!type) return protocol::codec_errc::value_type_mismatch;  // no metadata
+            return protocol::decode_value(*type, cell, out);
+        } else if constexpr (detail::is_cql_integer<T> && !protocol::cell_type<T>) {
+            detail::exact_width_t<T> v{};
+            if (auto ec = values::decode(type, cell, v)) return ec;
+            out = v;
+            return {};
+        } else {
+            return values::decode(type, cell, out);
+        }
+    }
+    [[noreturn]] void throw_read_error(std::size_t i, std::error_code ec,
+                                       const std::string& cpp_type, bool type_fits) const;
+    [[noreturn]] void throw_no_column(std::string_view name) const;
 
     protocol::row_view cells_;
     const protocol::result_metadata* meta_ = nullptr;
@@ -245,8 +324,12 @@ class result {
     iterator begin() const noexcept { return {st().rows.rows().begin(), &st().rows.metadata}; }
     /// Past the last row.
     iterator end() const noexcept { return {st().rows.rows().end(), &st().rows.metadata}; }
-    /// The first row (precondition: !empty()).
-    row_view front() const noexcept { return *begin(); }
+    /// The first row; for a result without rows an empty row (size() 0) whose get() throws
+    /// saying so.
+    row_view front() const noexcept {
+        if (empty()) return row_view({}, &st().rows.metadata);
+        return *begin();
+    }
 
     /// Set_keyspace: the keyspace; Prepared and Schema_change: the decoded message.
     std::string_view keyspace() const noexcept { return st().keyspace; }

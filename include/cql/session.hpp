@@ -34,6 +34,7 @@
 #include "cql/prepared.hpp"
 #include "cql/result.hpp"
 #include "cql/statement.hpp"
+#include "cql/with_diagnostics.hpp"
 
 namespace cql {
 
@@ -103,7 +104,7 @@ class session {
     /// asio::deferred, or a handler `void(cql::error_code, cql::result)`.
     template <class Token>
     auto async_execute(const statement& s, Token&& tok) {
-        return launch(make_request(s, nullptr), std::forward<Token>(tok));
+        return launch(s, nullptr, std::forward<Token>(tok));
     }
     /// \copybrief async_execute(const statement&, Token&&)
     ///
@@ -114,7 +115,7 @@ class session {
     /// \param tok an Asio completion token, or a handler `void(cql::error_code, cql::result)`.
     template <class Token>
     auto async_execute(const statement& s, diagnostics& diag, Token&& tok) {
-        return launch(make_request(s, &diag), std::forward<Token>(tok));
+        return launch(s, &diag, std::forward<Token>(tok));
     }
     /// Executes a prepared statement with its bound values (an EXECUTE), token-aware when
     /// the partition key is bound. Completes with `void(cql::error_code, cql::result)`.
@@ -123,7 +124,7 @@ class session {
     /// \param tok an Asio completion token, or a handler `void(cql::error_code, cql::result)`.
     template <class Token>
     auto async_execute(const bound_statement& s, Token&& tok) {
-        return launch(make_request(s, nullptr), std::forward<Token>(tok));
+        return launch(s, nullptr, std::forward<Token>(tok));
     }
     /// \copybrief async_execute(const bound_statement&, Token&&)
     ///
@@ -133,7 +134,7 @@ class session {
     /// \param tok an Asio completion token, or a handler `void(cql::error_code, cql::result)`.
     template <class Token>
     auto async_execute(const bound_statement& s, diagnostics& diag, Token&& tok) {
-        return launch(make_request(s, &diag), std::forward<Token>(tok));
+        return launch(s, &diag, std::forward<Token>(tok));
     }
     /// Executes a batch (a BATCH message). Completes with
     /// `void(cql::error_code, cql::result)`: empty, or for a conditional batch the
@@ -144,7 +145,7 @@ class session {
     /// \param tok an Asio completion token, or a handler `void(cql::error_code, cql::result)`.
     template <class Token>
     auto async_batch(const batch& b, Token&& tok) {
-        return launch(make_request(b, nullptr), std::forward<Token>(tok));
+        return launch(b, nullptr, std::forward<Token>(tok));
     }
     /// \copybrief async_batch(const batch&, Token&&)
     ///
@@ -154,7 +155,7 @@ class session {
     /// \param tok an Asio completion token, or a handler `void(cql::error_code, cql::result)`.
     template <class Token>
     auto async_batch(const batch& b, diagnostics& diag, Token&& tok) {
-        return launch(make_request(b, &diag), std::forward<Token>(tok));
+        return launch(b, &diag, std::forward<Token>(tok));
     }
 
     /// Prepares on one node, then on every other up node; cached by query and keyspace.
@@ -166,15 +167,19 @@ class session {
     /// `void(cql::error_code, cql::prepared_statement)`.
     template <class Token>
     auto async_prepare(std::string query, Token&& tok) {
-        return boost::asio::async_initiate<Token, void(error_code, prepared_statement)>(
-            [this](auto handler, std::string q) {
-                auto slot = boost::asio::get_associated_cancellation_slot(handler);
-                start_prepare(std::move(q),
-                              detail::make_op_completion<error_code, prepared_statement>(
-                                  std::move(handler), get_executor()),
-                              slot);
-            },
-            tok, std::move(query));
+        return prepare(std::move(query), nullptr, std::forward<Token>(tok));
+    }
+    /// \copybrief async_prepare(std::string, Token&&)
+    ///
+    /// As the overload without `diag`, which see.
+    /// \param query the CQL text, with `?` or `:name` markers.
+    /// \param diag on failure, gets the server's message (e.g. of a syntax error) or the
+    /// driver's explanation; must stay alive until completion; left alone on success.
+    /// \param tok an Asio completion token, or a handler
+    /// `void(cql::error_code, cql::prepared_statement)`.
+    template <class Token>
+    auto async_prepare(std::string query, diagnostics& diag, Token&& tok) {
+        return prepare(std::move(query), &diag, std::forward<Token>(tok));
     }
 
     /// All pages of a statement, fetched one by one when asked (see pages.hpp).
@@ -198,20 +203,38 @@ class session {
     /// \endcond
 
   private:
+    // The request is encoded now, also for a token that defers the initiation.
+    template <class Request, class Token>
+    auto launch(const Request& req, diagnostics* diag, Token&& tok) {
+        return detail::initiate_with_diagnostics<result>(
+            std::forward<Token>(tok), diag, [&](diagnostics* d) { return make_request(req, d); },
+            [this](auto handler, detail::request_handle r) {
+                run(std::move(r), std::move(handler));
+            });
+    }
+    template <class Handler>
+    void run(detail::request_handle r, Handler&& handler) {
+        auto slot = boost::asio::get_associated_cancellation_slot(handler);
+        start(std::move(r),
+              detail::make_op_completion<error_code, result>(std::forward<Handler>(handler),
+                                                             get_executor()),
+              slot);
+    }
     template <class Token>
-    auto launch(detail::request_handle r, Token&& tok) {
-        return boost::asio::async_initiate<Token, void(error_code, result)>(
-            [this](auto handler, detail::request_handle req) {
+    auto prepare(std::string query, diagnostics* diag, Token&& tok) {
+        return detail::initiate_with_diagnostics<prepared_statement>(
+            std::forward<Token>(tok), diag,
+            [&](diagnostics* d) { return std::pair(std::move(query), d); },
+            [this](auto handler, std::pair<std::string, diagnostics*> q) {
                 auto slot = boost::asio::get_associated_cancellation_slot(handler);
-                start(std::move(req),
-                      detail::make_op_completion<error_code, result>(std::move(handler),
-                                                                     get_executor()),
-                      slot);
-            },
-            tok, std::move(r));
+                start_prepare(std::move(q.first),
+                              detail::make_op_completion<error_code, prepared_statement>(
+                                  std::move(handler), get_executor()),
+                              slot, q.second);
+            });
     }
     void start_prepare(std::string query, detail::prepare_completion op,
-                       boost::asio::cancellation_slot slot) const;
+                       boost::asio::cancellation_slot slot, diagnostics* diag) const;
 
     std::shared_ptr<detail::cluster_impl> impl_;
     std::string bound_keyspace_;  // "" : the cluster's current keyspace

@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "cql/detail/type_names.hpp"
 #include "cql/error.hpp"
 #include "cql/protocol/bytes.hpp"
 #include "cql/protocol/cells.hpp"
@@ -72,14 +73,15 @@ class statement {
     /// value after named ones, sets bind_error().
     template <class T>
     statement& bind(const T& v) {
-        if (!names_.empty()) return fail();
+        if (!names_.empty()) return fail("a positional value after named ones");
         return append(v);
     }
     /// Binds a named value (`:name` marker; names are matched by the server, QUERY only: not
     /// in batches). Mixing with positional values sets bind_error().
     template <class T>
     statement& bind(std::string_view name, const T& v) {
-        if (names_.size() != cells_.size()) return fail();
+        if (names_.size() != cells_.size())
+            return fail("named value \"" + std::string(name) + "\" after positional ones");
         names_.emplace_back(name);
         append(v);
         if (cells_.size() != names_.size()) names_.pop_back();
@@ -91,6 +93,7 @@ class statement {
         cells_.clear();
         names_.clear();
         bind_error_ = {};
+        bind_error_message_.clear();
         return *this;
     }
     /// Number of values bound.
@@ -100,6 +103,10 @@ class statement {
     /// errc::bad_bind_value after a failed bind (the first failure is kept); executing the
     /// statement then fails with it, without sending anything.
     std::error_code bind_error() const noexcept { return bind_error_; }
+    /// Why the first failed bind failed, naming the value ("value 2: ...", or for a bound
+    /// statement "bind marker 2 (\"id\", bigint): ..."); empty when bind_error() is not set.
+    /// Executing the statement fails with this text in the diagnostics.
+    const std::string& bind_error_message() const noexcept { return bind_error_message_; }
 
     // ---- settings ----
     /// The consistency level. Unset: the execution profile's.
@@ -235,14 +242,29 @@ class statement {
         cql::consistency default_consistency = cql::consistency::local_one) const;
 
   private:
+    friend class bound_statement;  // binds values it checked against the markers' types
+
     struct cell {
         std::int32_t offset = 0;
         std::int32_t length = 0;  // -1 null, -2 not set
     };
 
-    statement& fail() {
-        if (!bind_error_) bind_error_ = errc::bad_bind_value;
+    statement& fail(std::string why) {
+        if (!bind_error_) {
+            bind_error_ = errc::bad_bind_value;
+            bind_error_message_ = std::move(why);
+        }
         return *this;
+    }
+    // "value 3" or "value \"name\"": the value being appended.
+    std::string value_label() const {
+        if (names_.size() == cells_.size() + 1) return "value \"" + names_.back() + "\"";
+        return "value " + std::to_string(cells_.size() + 1);
+    }
+    template <class T>
+    statement& fail_encoding() {
+        return fail(value_label() + ": this " + detail::type_name<T>() +
+                    " cannot be encoded (outside what its CQL type can hold)");
     }
     statement& append(null_t) {
         cells_.push_back({0, -1});
@@ -265,7 +287,7 @@ class statement {
             protocol::byte_writer w(values_);
             if (protocol::encode_cell(w, v) || values_.size() - at > 0x7FFFFFFF) {
                 values_.resize(at);
-                return fail();
+                return fail_encoding<T>();
             }
             cells_.push_back(
                 {static_cast<std::int32_t>(at), static_cast<std::int32_t>(values_.size() - at)});
@@ -275,17 +297,22 @@ class statement {
             protocol::byte_writer w(values_);
             if (values::encode(w, v) || values_.size() - at > 0x7FFFFFFF) {
                 values_.resize(at);
-                return fail();
+                return fail_encoding<T>();
             }
             cells_.push_back(
                 {static_cast<std::int32_t>(at), static_cast<std::int32_t>(values_.size() - at)});
             return *this;
         } else if constexpr (std::is_convertible_v<const T&, std::string_view>) {
             return append(std::string_view(v));
-        } else if constexpr (std::is_integral_v<T> && std::is_signed_v<T> && sizeof(T) == 8) {
-            return append(static_cast<std::int64_t>(v));  // long long
+        } else if constexpr (detail::is_cql_integer<T>) {
+            return append(detail::exact_width(v));  // long long, long, short, signed char
         } else {
-            static_assert(sizeof(T) == 0, "no CQL codec for this type");
+            static_assert(sizeof(T) == 0,
+                          "no CQL codec for this type: bind std::int8_t..std::int64_t (or any "
+                          "signed integer), float, double, bool, a string, bytes, cql::uuid, "
+                          "std::chrono time points, cql value types, std::optional<T>, "
+                          "collections (std::vector, std::set, std::map), std::tuple, "
+                          "std::array, cql::null or cql::unset");
             return *this;
         }
     }
@@ -295,6 +322,7 @@ class statement {
     std::vector<cell> cells_;
     std::vector<std::string> names_;
     std::error_code bind_error_;
+    std::string bind_error_message_;
 
     std::optional<cql::consistency> consistency_;
     std::optional<cql::consistency> serial_consistency_;

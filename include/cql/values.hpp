@@ -2,7 +2,9 @@
 /// \file
 /// Collections, tuples, user-defined types and vectors as C++ types, on top of the scalar
 /// codecs of protocol/cells.hpp (integers of exact width, float, double, bool, strings,
-/// bytes, uuid, inet, date/time/timestamp, duration, varint, decimal):
+/// bytes, uuid, inet, date/time/timestamp, duration, varint, decimal) and of the value types
+/// in cql:: (cql::varint, cql::decimal, Asio addresses for inet, std::chrono types for
+/// timestamp, date and time: varint.hpp, decimal.hpp, inet.hpp, date_time.hpp):
 ///
 ///   CQL                        C++ (bind and read)
 ///   list<T>                    std::vector<T>        (reads a set column too)
@@ -32,10 +34,39 @@
 #include <utility>
 #include <vector>
 
+#include "cql/date_time.hpp"
+#include "cql/decimal.hpp"
+#include "cql/inet.hpp"
 #include "cql/mapping/reflect.hpp"
 #include "cql/protocol/bytes.hpp"
 #include "cql/protocol/cells.hpp"
 #include "cql/protocol/types.hpp"
+#include "cql/varint.hpp"
+
+/// \cond internal
+namespace cql::detail {
+// Signed integers of any spelling (long long, long, short, signed char) bind and read as the
+// CQL integer of their width; character types do not.
+template <class T>
+inline constexpr bool is_cql_integer =
+    std::is_integral_v<T>&& std::is_signed_v<T> && !std::is_same_v<T, bool> &&
+    !std::is_same_v<T, char> && !std::is_same_v<T, wchar_t> && !std::is_same_v<T, char8_t> &&
+    !std::is_same_v<T, char16_t> && !std::is_same_v<T, char32_t>;
+template <class T>
+constexpr auto exact_width(T v) noexcept {
+    if constexpr (sizeof(T) == 1)
+        return static_cast<std::int8_t>(v);
+    else if constexpr (sizeof(T) == 2)
+        return static_cast<std::int16_t>(v);
+    else if constexpr (sizeof(T) == 4)
+        return static_cast<std::int32_t>(v);
+    else
+        return static_cast<std::int64_t>(v);
+}
+template <class T>
+using exact_width_t = decltype(exact_width(T{}));
+}  // namespace cql::detail
+/// \endcond
 
 namespace cql::values {
 
@@ -176,6 +207,44 @@ std::error_code encode(protocol::byte_writer& w, const T& v) {
         }
         if (ec) w.buffer().resize(start);
         return ec;
+    }
+}
+
+/// True when a value of C++ type T can be bound to (and read from) a column of type `t`:
+/// the checks decode() makes at each level, without a value. std::optional<T> as T.
+template <class T>
+bool accepts(const protocol::data_type& t) {
+    if constexpr (detail::is_optional<T>::value) {
+        return accepts<typename T::value_type>(t);
+    } else if constexpr (protocol::cell_type<T>) {
+        return protocol::cell_accepts<T>(t);
+    } else if constexpr (detail::is_composite<T>) {
+        using protocol::type_id;
+        if (t.id == type_id::custom) return accepts<T>(protocol::resolve_custom(t));
+        constexpr int k = detail::kind<T>::value;
+        if constexpr (k == 1 || k == 2) {
+            return (t.id == type_id::list || t.id == type_id::set) && t.params.size() == 1 &&
+                   accepts<typename T::value_type>(t.params[0]);
+        } else if constexpr (k == 3) {
+            return t.id == type_id::map && t.params.size() == 2 &&
+                   accepts<typename T::key_type>(t.params[0]) &&
+                   accepts<typename T::mapped_type>(t.params[1]);
+        } else if constexpr (k == 4) {
+            constexpr std::size_t n = std::tuple_size_v<T>;
+            // A user type may have fields added after T was written: they bind as null.
+            const bool shape = (t.id == type_id::tuple && t.params.size() == n) ||
+                               (t.id == type_id::udt && t.params.size() >= n);
+            if (!shape) return false;
+            return [&]<std::size_t... I>(std::index_sequence<I...>) {
+                return (accepts<std::tuple_element_t<I, T>>(t.params[I]) && ...);
+            }
+            (std::make_index_sequence<n>{});
+        } else {
+            return t.id == type_id::vector && t.dimension == std::tuple_size_v<T> &&
+                   t.params.size() == 1 && accepts<typename T::value_type>(t.params[0]);
+        }
+    } else {
+        return false;
     }
 }
 

@@ -60,7 +60,7 @@ std::error_code lz4_decompress_into(bytes_view in, std::span<std::uint8_t> out) 
     if (out.size() > lz4_max_expansion(in.size())) return codec_errc::decompression_failed;
     if (in.empty()) {
         // Not even a token: only an empty original fits (some senders skip the block).
-        return out.empty() ? std::error_code{} : make_error_code(codec_errc::decompression_failed);
+        return out.empty() ? std::error_code{} : std::error_code(codec_errc::decompression_failed);
     }
     char dummy = 0;
     char* dst = out.empty() ? &dummy : reinterpret_cast<char*>(out.data());

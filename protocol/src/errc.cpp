@@ -5,8 +5,14 @@
 namespace cql::protocol {
 namespace {
 
-class codec_category_impl final : public std::error_category {
+// boost::system::error_category has a protected non-virtual destructor (categories are never
+// deleted through it); Boost silences this warning in its own headers the same way.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnon-virtual-dtor"
+class codec_category_impl final : public boost::system::error_category {
   public:
+    // A fixed id: codes compare equal even across copies of the library.
+    constexpr codec_category_impl() noexcept : error_category(0xc9a5e1f0c0dec001ULL) {}
     const char* name() const noexcept override { return "cql.codec"; }
 
     std::string message(int ev) const override {
@@ -54,9 +60,11 @@ class codec_category_impl final : public std::error_category {
     }
 };
 
+#pragma GCC diagnostic pop
+
 }  // namespace
 
-const std::error_category& codec_category() noexcept {
+const boost::system::error_category& codec_category() noexcept {
     static const codec_category_impl instance;
     return instance;
 }

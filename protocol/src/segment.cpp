@@ -209,7 +209,7 @@ std::error_code frame_assembler::append_part(bytes_view payload, bool& complete,
     auto s = split_frame(pending_, max_body_size_);
     if (s.error || s.consumed != pending_.size()) {  // cannot happen: header checked above
         release_pending();
-        return s.error ? s.error : make_error_code(codec_errc::invalid_length);
+        return s.error ? s.error : std::error_code(codec_errc::invalid_length);
     }
     frame = s.frame;
     complete = true;

@@ -1034,7 +1034,7 @@ std::error_code decode_value(const data_type& t, bytes_view cell, value& out) {
 
 std::error_code encode_value(const data_type& t, const value& v, byte_buffer& out) {
     const auto start = out.size();
-    std::error_code ec = v.is_null() ? make_error_code(mismatch) : encode_impl(t, v, out, 1);
+    std::error_code ec = v.is_null() ? std::error_code(mismatch) : encode_impl(t, v, out, 1);
     if (ec) out.resize(start);
     return ec;
 }

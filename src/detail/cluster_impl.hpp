@@ -51,7 +51,7 @@ class cluster_impl : public std::enable_shared_from_this<cluster_impl> {
     // Runs a request made by make_request (completing r->op).
     void start_request(request_handle r, result_completion op, asio::cancellation_slot slot = {});
     void start_prepare(std::string query, prepare_completion op, asio::cancellation_slot slot = {},
-                       std::string session_ks = {});
+                       std::string session_ks = {}, diagnostics* diag = nullptr);
     // Close from the destructor of cql::cluster: no completion, joins own threads.
     void shutdown();
 

@@ -1,7 +1,11 @@
 // Error categories and ERROR bodies, from native_protocol_v4.spec / v5.spec section 9.
 #include <catch2/catch.hpp>
 
+#include <cerrno>
+
+#include "cql/cluster_errc.hpp"
 #include "cql/error.hpp"
+#include "cql/error_with_diagnostics.hpp"
 
 using namespace cql;
 using protocol::byte_buffer;
@@ -138,4 +142,92 @@ TEST_CASE("malformed ERROR bodies are codec errors, never crashes") {
                         0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x7F, 0xFF, 0xFF, 0xFF};
     CHECK(decode_error_body(huge, protocol_version::v5, d) == protocol::codec_errc::truncated);
     CHECK(decode_error_body({}, protocol_version::v5, d) == protocol::codec_errc::truncated);
+}
+
+TEST_CASE("cql::error_code prints the real category and value of every enum of ours") {
+    struct expected {
+        cql::error_code ec;
+        const char* category;
+        int value;
+    };
+    const expected all[] = {
+        {errc::timed_out, "cql.client", 2},
+        {server_errc::syntax_error, "cql.server", 0x2000},
+        {session_errc::no_host_available, "cql.session", 2},
+        {protocol::codec_errc::truncated, "cql.codec", 1},
+    };
+    for (const auto& e : all) {
+        CHECK(std::string(e.ec.category().name()) == e.category);
+        CHECK(e.ec.value() == e.value);
+        CHECK(e.ec.to_string() == std::string(e.category) + ":" + std::to_string(e.value));
+        // Through std::error_code (as the driver uses inside) and back: nothing is lost.
+        std::error_code s = e.ec;
+        CHECK(std::string(s.category().name()) == e.category);
+        CHECK(s.value() == e.value);
+        cql::error_code back = s;
+        CHECK(back == e.ec);
+        CHECK(std::string(back.category().name()) == e.category);
+        CHECK(back.value() == e.value);
+    }
+    cql::error_code from_std = std::error_code(server_errc::invalid);
+    CHECK(from_std == server_errc::invalid);
+    CHECK(from_std.category() == server_category());
+    CHECK(std::error_code(session_errc::busy) == session_errc::busy);
+    CHECK(cql::error_code(errc::timed_out) != errc::connection_closed);
+}
+
+TEST_CASE("to_error_code gives system and generic errors Boost's own categories") {
+    auto reset = to_error_code(std::make_error_code(std::errc::connection_reset));
+    CHECK(reset.category() == boost::system::generic_category());
+    CHECK(reset.value() == ECONNRESET);
+    auto sys = to_error_code(std::error_code(ECONNREFUSED, std::system_category()));
+    CHECK(sys.category() == boost::system::system_category());
+    CHECK(sys.to_string() == "system:" + std::to_string(ECONNREFUSED));
+    CHECK(to_error_code(std::error_code(errc::timed_out)) == errc::timed_out);
+    CHECK(!to_error_code(std::error_code{}));
+}
+
+TEST_CASE("describe: the error, its category and value, then the server's details") {
+    diagnostics none;
+    CHECK(describe(server_errc::syntax_error, none) == "syntax error [cql.server:8192]");
+
+    diagnostics wt;
+    wt.from_server = true;
+    wt.code = 0x1100;
+    wt.message = "Operation timed out - received only 1 responses.";
+    wt.consistency_level = consistency::local_quorum;
+    wt.received = 1;
+    wt.required = 2;
+    wt.write_type = "SIMPLE";
+    CHECK(to_string(wt) ==
+          "Operation timed out - received only 1 responses. (consistency LOCAL_QUORUM, 1 of 2 "
+          "replicas answered, write type SIMPLE)");
+    CHECK(describe(server_errc::write_timeout, wt) ==
+          "write timeout [cql.server:4352]: " + to_string(wt));
+
+    diagnostics ua;
+    ua.from_server = true;
+    ua.code = 0x1000;
+    ua.consistency_level = consistency::quorum;
+    ua.required = 2;
+    ua.alive = 1;
+    CHECK(to_string(ua) == "consistency QUORUM, 2 replicas required, 1 alive");
+
+    diagnostics ae;
+    ae.from_server = true;
+    ae.code = 0x2400;
+    ae.message = "Cannot add existing table";
+    ae.keyspace = "ks";
+    ae.table = "t";
+    CHECK(to_string(ae) == "Cannot add existing table (keyspace ks, table t)");
+
+    diagnostics client;  // the driver's explanation
+    client.message = "no host was available: 127.0.0.1:9042 (connection refused)";
+    CHECK(describe(session_errc::no_host_available, client) ==
+          "no host was available for the request [cql.session:2]: " + client.message);
+
+    error_with_diagnostics ex(server_errc::write_timeout, wt);
+    CHECK(std::string(ex.what()) == describe(server_errc::write_timeout, wt));
+    CHECK(ex.code() == server_errc::write_timeout);
+    CHECK(ex.diagnostics().received == 1);
 }

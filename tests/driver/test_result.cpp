@@ -6,6 +6,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "cql/error_with_diagnostics.hpp"
 #include "cql/result.hpp"
 #include "cql/statement.hpp"
 #include "detail/connection.hpp"
@@ -254,4 +255,111 @@ TEST_CASE("type mismatch and lossy reads are errors, never silent conversions") 
     std::optional<std::string> maybe = "x";
     CHECK_FALSE(second.try_get(1, maybe));
     CHECK_FALSE(maybe);
+}
+
+namespace {
+// The message of the cql::error_with_diagnostics that `read` throws ("" if none).
+template <class Fn>
+std::string read_error(Fn read) {
+    try {
+        read();
+    } catch (const error_with_diagnostics& e) {
+        CHECK(std::string(e.what()).find(e.diagnostics().message) != std::string::npos);
+        return e.diagnostics().message;
+    }
+    return {};
+}
+
+byte_buffer no_rows_frame() {
+    p::result_metadata m;
+    m.column_count = 1;
+    m.columns = {{"ks", "t", "k", p::data_type(p::type_id::int_)}};
+    byte_buffer out;
+    auto at = p::begin_response_frame(out, p::protocol_version::v4, 3, p::opcode::result);
+    p::rows_result_writer w(out, p::protocol_version::v4, m);
+    REQUIRE_FALSE(w.finish());
+    p::end_response_frame(out, at);
+    return out;
+}
+}  // namespace
+
+TEST_CASE("read errors name the column, its CQL type and the C++ type asked for") {
+    result r;
+    REQUIRE_FALSE(result::from_response(make_response(rows_frame(false)), r));
+    auto first = r.front();
+    auto second = *std::next(r.begin());
+    CHECK(read_error([&] { (void)first.get<std::string>(0); }) ==
+          "column 0 \"k\" is int: it cannot be read as a std::string");
+    CHECK(read_error([&] { (void)first.get<std::int64_t>("k"); }) ==
+          "column 0 \"k\" is int: it cannot be read as a std::int64_t");
+    CHECK(read_error([&] { (void)second.get<std::string>("v"); }) ==
+          "column 1 \"v\" is null: read it as std::optional<std::string>");
+    CHECK(read_error([&] { (void)first.get<int>(7); }) == "no column 7: the row has 3 columns");
+    CHECK(read_error([&] { (void)first.get<int>("vv"); }) ==
+          "no column named \"vv\" (the row has k, v, d)");
+    CHECK(read_error([&] { (void)first.as<std::int32_t, double>(); }) ==
+          "column 1 \"v\" is text: it cannot be read as a double");
+    // Still a boost::system::system_error with try_get()'s code.
+    try {
+        (void)second.get<std::string>(1);
+    } catch (const boost::system::system_error& e) {
+        CHECK(e.code() == p::codec_errc::value_type_mismatch);
+    }
+}
+
+TEST_CASE("front() of a result without rows is an empty row that says so") {
+    result r;
+    REQUIRE_FALSE(result::from_response(make_response(no_rows_frame()), r));
+    CHECK(r.empty());
+    CHECK(r.front().size() == 0);
+    CHECK(r.begin() == r.end());
+    CHECK(read_error([&] { (void)r.front().get<int>(0); }) ==
+          "the result has no rows (front() of an empty result)");
+    std::int32_t v = 0;
+    CHECK(r.front().try_get(0, v) == errc::no_such_column);
+}
+
+TEST_CASE("every signed integer type reads the column of its width; rows as dynamic values") {
+    result r;
+    REQUIRE_FALSE(result::from_response(make_response(rows_frame(false)), r));
+    auto first = r.front();
+    CHECK(first.get<int>(0) == 1);
+    std::error_code ec;
+    CHECK(first.get<long>(0, ec) == 0);  // 8 bytes wide: a bigint, not this int
+    CHECK(ec == p::codec_errc::value_type_mismatch);
+    std::optional<long long> ll;
+    CHECK(first.try_get(0, ll) == p::codec_errc::value_type_mismatch);
+
+    p::result_metadata m;
+    m.column_count = 3;
+    m.columns = {{"ks", "t", "b", p::data_type(p::type_id::bigint)},
+                 {"ks", "t", "s", p::data_type(p::type_id::smallint)},
+                 {"ks", "t", "t", p::data_type(p::type_id::tinyint)}};
+    byte_buffer frame;
+    auto at = p::begin_response_frame(frame, p::protocol_version::v4, 3, p::opcode::result);
+    p::rows_result_writer w(frame, p::protocol_version::v4, m);
+    const byte_buffer b = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE}, sm = {0x01, 0x00},
+                      t = {0x80};
+    w.add_cell(p::bytes_view(b));
+    w.add_cell(p::bytes_view(sm));
+    w.add_cell(p::bytes_view(t));
+    REQUIRE_FALSE(w.finish());
+    p::end_response_frame(frame, at);
+    result ints;
+    REQUIRE_FALSE(result::from_response(make_response(frame), ints));
+    auto [big, sh, tiny] = ints.front().as<long long, short, signed char>();
+    CHECK(big == -2);
+    CHECK(sh == 256);
+    CHECK(tiny == -128);
+    CHECK(ints.front().get<long>("b") == -2);
+    CHECK(ints.front().get<std::optional<long long>>(0) == -2);
+
+    // cql::protocol::value reads any column, null included.
+    auto [k, v, d] = first.as<p::value, p::value, p::value>();
+    CHECK(k == p::value(std::int64_t{1}));
+    CHECK(v == p::value(std::string("a")));
+    CHECK(d == p::value(1.5));
+    auto second = *std::next(r.begin());
+    CHECK(second.get<p::value>(1).is_null());
+    CHECK(second.get<std::optional<p::value>>(0) == p::value(std::int64_t{2}));
 }

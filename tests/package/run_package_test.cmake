@@ -20,6 +20,26 @@ function(cql_run what)
   endif()
 endfunction()
 
+# Runs `program`, which must print one line matching `regex`.
+function(cql_expect_line what program timeout regex)
+  cql_run("running ${what}" COMMAND ${program} TIMEOUT ${timeout} OUTPUT line)
+  string(STRIP "${line}" line)
+  message(STATUS "${line}")
+  if(NOT line MATCHES "${regex}")
+    message(FATAL_ERROR "package test: unexpected output of ${what}: ${line}")
+  endif()
+endfunction()
+
+# The program `name` the consumer project built.
+function(cql_built_program name out)
+  file(GLOB_RECURSE exe ${CQL_WORK_DIR}/consumer-build/${name})
+  if(NOT exe)
+    message(FATAL_ERROR "package test: no ${name} program was built")
+  endif()
+  list(GET exe 0 exe)
+  set(${out} ${exe} PARENT_SCOPE)
+endfunction()
+
 set(prefix ${CQL_WORK_DIR}/prefix)
 file(REMOVE_RECURSE ${prefix})
 file(MAKE_DIRECTORY ${CQL_WORK_DIR})
@@ -78,17 +98,14 @@ file(REMOVE_RECURSE ${CQL_WORK_DIR}/consumer-build)
 cql_run("configuring the consumer" COMMAND ${CMAKE_COMMAND} ${consumer_args})
 cql_run("building the consumer"
   COMMAND ${CMAKE_COMMAND} --build ${CQL_WORK_DIR}/consumer-build ${config_args} -j2)
-file(GLOB_RECURSE consumer_exe ${CQL_WORK_DIR}/consumer-build/consumer)
-if(NOT consumer_exe)
-  message(FATAL_ERROR "package test: no consumer program was built")
-endif()
-list(GET consumer_exe 0 consumer_exe)
-cql_run("running the consumer" COMMAND ${consumer_exe} TIMEOUT 120 OUTPUT line)
-string(STRIP "${line}" line)
-message(STATUS "${line}")
-if(NOT line MATCHES "^cqlasio consumer: connected to 127\\.0\\.0\\.1:[0-9]+, release_version ")
-  message(FATAL_ERROR "package test: unexpected consumer output: ${line}")
-endif()
+cql_built_program(consumer consumer_exe)
+cql_expect_line("the consumer" ${consumer_exe} 120
+  "^cqlasio consumer: connected to 127\\.0\\.0\\.1:[0-9]+, release_version ")
+
+# 2b. The consumer's program using Asio's deprecated names next to the driver.
+set(deprecated_line "^cqlasio deprecated asio names: 2 handlers ran, logger set$")
+cql_built_program(deprecated_asio deprecated_exe)
+cql_expect_line("deprecated_asio" ${deprecated_exe} 60 "${deprecated_line}")
 
 # 3. pkg-config: one file using the protocol layer, compiled with those flags alone.
 if(NOT CQL_PKG_CONFIG)
@@ -112,9 +129,18 @@ cql_run("compiling with pkg-config's flags"
   COMMAND ${CQL_LAUNCHER} ${CQL_CXX_COMPILER} -std=c++20 ${opt_flags} -Wall -Wextra -Wpedantic
           -Wshadow -Wold-style-cast -Werror ${sanitize_list} ${CQL_PROTOCOL_ONLY} ${flags}
           -o ${pc_exe})
-cql_run("running the pkg-config program" COMMAND ${pc_exe} TIMEOUT 60 OUTPUT line)
-string(STRIP "${line}" line)
-message(STATUS "${line}")
-if(NOT line MATCHES "^cqlasio pkg-config consumer: protocol OPTIONS OK$")
-  message(FATAL_ERROR "package test: unexpected output of the pkg-config program: ${line}")
+cql_expect_line("the pkg-config program" ${pc_exe} 60
+  "^cqlasio pkg-config consumer: protocol OPTIONS OK$")
+
+# 4. pkg-config's flags force no Asio setting but the one the library was built with, and a
+# driver program using Asio's deprecated names builds and links with them alone.
+if(flags MATCHES "NO_DEPRECATED")
+  message(FATAL_ERROR "package test: pkg-config's flags force BOOST_ASIO_NO_DEPRECATED: ${flags}")
 endif()
+set(pc_driver_exe ${CQL_WORK_DIR}/deprecated_asio_pkg_config)
+file(REMOVE ${pc_driver_exe})
+cql_run("compiling deprecated_asio.cpp with pkg-config's flags"
+  COMMAND ${CQL_LAUNCHER} ${CQL_CXX_COMPILER} -std=c++20 ${opt_flags} -Wall -Wextra -Wpedantic
+          -Werror ${sanitize_list} ${CQL_CONSUMER_DIR}/deprecated_asio.cpp ${flags}
+          -o ${pc_driver_exe})
+cql_expect_line("the pkg-config driver program" ${pc_driver_exe} 60 "${deprecated_line}")

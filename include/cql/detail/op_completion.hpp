@@ -24,6 +24,9 @@
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/prefer.hpp>
 
+#include "cql/detail/asio_config.hpp"
+#include "cql/error.hpp"
+
 namespace cql::detail {
 
 // What the library posts and runs.
@@ -44,6 +47,17 @@ void post_completion(const boost::asio::any_io_executor& ex, posted_completion* 
 // Memory of completions: recycled per thread, balanced between threads.
 void* allocate_completion(std::size_t n);
 void deallocate_completion(void* p, std::size_t n) noexcept;
+
+// What the handler gets: an error of the std system or generic category (the driver works
+// with std::error_code inside) as Boost's own, so that it prints "system:104" and compares
+// equal to asio::error::connection_reset; every other argument unchanged.
+template <class T>
+T&& handler_arg(T&& v) noexcept {
+    return std::forward<T>(v);
+}
+inline error_code handler_arg(error_code&& ec) noexcept {
+    return to_error_code(ec);
+}
 
 template <class... Args>
 class op_completion : public posted_completion {
@@ -92,7 +106,8 @@ class op_completion_impl final : public op_completion<Args...> {
         auto slot = slot_;
         delete this;
         if (slot.is_connected()) slot.clear();
-        std::apply([&](auto&&... x) { std::move(h)(std::move(x)...); }, std::move(a));
+        std::apply([&](auto&&... x) { std::move(h)(handler_arg(std::move(x))...); },
+                   std::move(a));
     }
     void discard() noexcept override { delete this; }
 

@@ -82,6 +82,15 @@ struct cql_time {
     /// The last nanosecond of a day.
     static constexpr std::int64_t max = 86399999999999;
     std::int64_t nanoseconds = 0;  ///< since midnight
+
+    /// The time `since_midnight` after midnight (binding fails outside 0..max).
+    static constexpr cql_time from(std::chrono::nanoseconds since_midnight) noexcept {
+        return {since_midnight.count()};
+    }
+    /// The time since midnight as a std::chrono duration.
+    constexpr std::chrono::nanoseconds since_midnight() const noexcept {
+        return std::chrono::nanoseconds{nanoseconds};
+    }
     friend constexpr bool operator==(cql_time, cql_time) = default;
 };
 

@@ -1,8 +1,17 @@
 #pragma once
 // Errors of the sans-I/O protocol layer. Malformed input is always reported as one of
 // these values; nothing in protocol/ throws.
+//
+// The category is a Boost.System one (header-only; no Asio here), so that the driver's
+// completion handlers, whose error type is boost::system::error_code, print its name
+// ("cql.codec") and value; it converts to and from std::error_code without loss, which the
+// protocol layer uses throughout.
 
 #include <system_error>
+
+#include <boost/system/error_category.hpp>
+#include <boost/system/error_code.hpp>
+#include <boost/system/is_error_code_enum.hpp>
 
 namespace cql::protocol {
 
@@ -28,9 +37,11 @@ enum class codec_errc {
     version_mismatch,        ///< a frame of another protocol version than the connection's
 };
 
-const std::error_category& codec_category() noexcept;
+/// The category of codec_errc, named "cql.codec"; a singleton, compare by address.
+const boost::system::error_category& codec_category() noexcept;
 
-inline std::error_code make_error_code(codec_errc e) noexcept {
+/// Makes codec_errc usable as a std::error_code or boost::system::error_code (found by ADL).
+inline boost::system::error_code make_error_code(codec_errc e) noexcept {
     return {static_cast<int>(e), codec_category()};
 }
 
@@ -38,3 +49,9 @@ inline std::error_code make_error_code(codec_errc e) noexcept {
 
 template <>
 struct std::is_error_code_enum<cql::protocol::codec_errc> : std::true_type {};
+/// \cond internal
+namespace boost::system {
+template <>
+struct is_error_code_enum<cql::protocol::codec_errc> : std::true_type {};
+}  // namespace boost::system
+/// \endcond

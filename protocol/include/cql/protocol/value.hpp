@@ -5,7 +5,9 @@
 //
 // A value does not carry its type: every function takes the data_type alongside.
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -23,6 +25,24 @@ struct cql_duration {
     std::int32_t months = 0;       ///< whole months
     std::int32_t days = 0;         ///< whole days
     std::int64_t nanoseconds = 0;  ///< the rest, in nanoseconds
+
+    /// A span of time as nanoseconds alone (months and days 0: a std::chrono duration is a
+    /// fixed length, while a CQL day or month follows the calendar).
+    template <class Rep, class Period>
+    static constexpr cql_duration from(std::chrono::duration<Rep, Period> d) noexcept {
+        return {0, 0, std::chrono::duration_cast<std::chrono::nanoseconds>(d).count()};
+    }
+    /// As a fixed length, counting a day as 24 hours: nullopt when there are months (whose
+    /// length varies) or the sum does not fit in std::chrono::nanoseconds.
+    constexpr std::optional<std::chrono::nanoseconds> to_nanoseconds() const noexcept {
+        if (months != 0) return std::nullopt;
+        constexpr std::int64_t day = 86400000000000;
+        std::int64_t total = 0;
+        if (__builtin_mul_overflow(static_cast<std::int64_t>(days), day, &total) ||
+            __builtin_add_overflow(total, nanoseconds, &total))
+            return std::nullopt;
+        return std::chrono::nanoseconds{total};
+    }
     friend bool operator==(const cql_duration&, const cql_duration&) = default;
 };
 
