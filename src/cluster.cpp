@@ -102,6 +102,11 @@ thread_local thread_shard current_thread_shard;
 // Requests from other threads are spread over the shards in turn (a counter per thread:
 // no shared cache line on the request path).
 thread_local std::size_t next_shard_of_thread = 0;
+// Requests from another thread go to one shard in runs of this many: a shard then takes
+// them in one wake-up and writes them in a few syscalls, instead of every io thread waking
+// for one request each (measured, select at 256 in flight from one thread: 2 io threads
+// 1.5 -> 1.2 us of CPU per request, 4 io threads 3.9 -> 1.1 us; runs of 1024 gave the same).
+constexpr std::size_t shard_run = 256;
 
 }  // namespace
 
@@ -182,7 +187,7 @@ shard& cluster_impl::pick_shard() noexcept {
     if (shards_.size() == 1) return *shards_.front();
     const auto& cur = current_thread_shard;
     if (cur.owner == this) return *shards_[cur.index];
-    return *shards_[next_shard_of_thread++ % shards_.size()];
+    return *shards_[(next_shard_of_thread++ / shard_run) % shards_.size()];
 }
 
 connection_config cluster_impl::connection_settings(const host_ptr& h) const {

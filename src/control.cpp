@@ -68,7 +68,9 @@ void cluster_impl::start_connect(op_ptr<error_code> op, diagnostics* diag) {
 
 void cluster_impl::finish_connect(std::error_code ec, std::string message) {
     if (ec) {
-        log(log_level::error, message);
+        // (info: the caller gets the error and this message; a default logger would say it
+        // twice)
+        log(log_level::info, message);
         std::lock_guard lk(mutex_);
         last_error_.clear();
         last_error_.message = message;

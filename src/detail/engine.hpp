@@ -200,7 +200,8 @@ class request final : public timer_entry {
     void on_failure(attempt& a, std::error_code ec, diagnostics diag);
     void release(attempt& a);
     void attempt_over(attempt& a);
-    void note(const host& h, std::error_code ec);
+    // A host failed the request: named in the error of a request that runs out of hosts.
+    void note(const host& h, std::error_code ec, const diagnostics* d = nullptr);
     host_ptr next_host();
     void arm_timer();
     void finish(std::error_code ec, result r, diagnostics diag);
@@ -222,6 +223,7 @@ class request final : public timer_entry {
     bool tried_any_ = false;
     bool all_busy_ = true;
     std::string errors_;
+    diagnostics last_server_error_;
     result held_;  // a schema change's result while the schema settles
     bool settling_ = false;
     int depth_ = 0;

@@ -126,6 +126,7 @@ void request::reset() {
     tried_any_ = false;
     all_busy_ = true;
     errors_.clear();
+    last_server_error_.clear();
     held_ = result{};
     settling_ = false;
     depth_ = 0;
@@ -457,7 +458,7 @@ void request::on_failure(attempt& a, std::error_code ec, diagnostics diag) {
         case retry_decision::type::retry_next_host:
             ++retries_;
             a.st = attempt::state::idle;
-            note(*a.host, ec);
+            note(*a.host, ec, &diag);
             a.host = next_host();
             run(a);
             return;
@@ -479,11 +480,13 @@ void request::release(attempt& a) {
     a.stream = -1;
 }
 
-void request::note(const host& h, std::error_code ec) {
+void request::note(const host& h, std::error_code ec, const diagnostics* d) {
     tried_any_ = true;
     if (ec != session_errc::busy) all_busy_ = false;
     if (!errors_.empty()) errors_ += "; ";
     errors_ += h.endpoint().to_string() + ": " + ec.message();
+    if (d && !d->message.empty() && d->message != ec.message()) errors_ += " (" + d->message + ")";
+    if (d && d->from_server) last_server_error_ = *d;
 }
 
 void request::attempt_over(attempt& a) {
@@ -507,9 +510,13 @@ void request::attempt_over(attempt& a) {
                      (known.empty() ? std::string("none") : known));
         return;
     }
-    fail_now(all_busy_ ? std::error_code(session_errc::busy)
-                       : std::error_code(session_errc::no_host_available),
-             "every host failed: " + errors_);
+    // The fields of the last server error stay (e.g. an UNAVAILABLE's consistency and
+    // replica counts), the message lists every host's error.
+    auto d = std::move(last_server_error_);
+    d.message = "every host failed: " + errors_;
+    finish(all_busy_ ? std::error_code(session_errc::busy)
+                     : std::error_code(session_errc::no_host_available),
+           result{}, std::move(d));
 }
 
 // ---- time ----------------------------------------------------------------------------

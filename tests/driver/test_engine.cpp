@@ -328,6 +328,20 @@ TEST_CASE("engine: UNAVAILABLE is retried once on the next host; a second one fa
     CHECK(f.chan(2).sends() == 0);
 }
 
+TEST_CASE("engine: out of hosts after UNAVAILABLE: the server's message and fields remain") {
+    fixture f(1);
+    f.start("UPDATE t SET v = 1 WHERE k = 1", false);
+    answer_error(f.chan(0), unavailable());  // next host: there is none
+    REQUIRE(f.out.done);
+    CHECK(f.out.ec == cql::session_errc::no_host_available);
+    INFO(f.diag.message);
+    CHECK(f.diag.message.find("Cannot achieve consistency level QUORUM") != std::string::npos);
+    CHECK(f.diag.message.find("10.0.0.1:9042") != std::string::npos);
+    CHECK(f.diag.from_server);
+    CHECK(f.diag.required == 2);
+    CHECK(f.diag.alive == 1);
+}
+
 TEST_CASE("engine: a write that may have been applied is never sent twice unless idempotent") {
     SECTION("write timeout, not idempotent: rethrown") {
         fixture f;
