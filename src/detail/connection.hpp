@@ -250,6 +250,7 @@ class connection final : public pool_connection, public std::enable_shared_from_
     void enqueue_frame(protocol::bytes_view frame, std::int16_t id);
     void write_handshake_frame();
     void flush();
+    void schedule_flush();
     void on_write(std::error_code ec);
     void start_read();
     void on_read(std::error_code ec, std::size_t n);
@@ -302,6 +303,7 @@ class connection final : public pool_connection, public std::enable_shared_from_
     protocol::byte_buffer writing_;
     std::size_t pending_frames_ = 0;
     bool write_in_flight_ = false;
+    bool flush_scheduled_ = false;
     std::atomic<std::uint64_t> frames_sent_{0};
     std::atomic<std::uint64_t> write_calls_{0};
 

@@ -12,6 +12,7 @@
 #include <openssl/x509_vfy.h>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
@@ -24,6 +25,7 @@
 
 #include "cql/protocol/compression.hpp"
 #include "cql/protocol/segment.hpp"
+#include "detail/recycled_allocator.hpp"
 
 namespace cql::detail {
 
@@ -68,7 +70,7 @@ std::string printable_start(p::bytes_view b) {
 std::string describe_failure(std::error_code ec, const diagnostics& d) {
     std::string what = ec.category() == p::codec_category() ? "protocol error" : ec.message();
     if (d.message.rfind(what, 0) == 0) return d.message;  // (it says so already)
-    if (!d.message.empty() && d.message != what) what += " (" + d.message + ")";
+    if (!d.message.empty() && d.message != what) what += ": " + d.message;
     return what;
 }
 
@@ -390,7 +392,7 @@ std::error_code connection::send(stream_callback* cb, p::bytes_view frame, std::
     if (id < 0) return errc::no_stream_available;
     in_use_.store(streams_.in_use(), std::memory_order_relaxed);
     enqueue_frame(frame, id);
-    flush();
+    schedule_flush();
     return {};
 }
 
@@ -518,6 +520,19 @@ void connection::flush() {
         [self = shared_from_this(), gen = socket_gen_](std::error_code ec, std::size_t) {
             if (gen == self->socket_gen_) self->on_write(ec);
         });
+}
+
+// Requests sent by the handlers that run now (e.g. the next requests of the completions of one
+// read) leave in one write: the write starts from a posted handler, after them. Writing at
+// once would send the first alone (the loopback send costs as much kernel time as a batch).
+void connection::schedule_flush() {
+    if (write_in_flight_ || flush_scheduled_) return;  // on_write / the posted flush sends it
+    flush_scheduled_ = true;
+    asio::post(strand_,
+               asio::bind_allocator(recycled_allocator<void>(), [self = shared_from_this()] {
+                   self->flush_scheduled_ = false;
+                   self->flush();
+               }));
 }
 
 void connection::on_write(std::error_code ec) {
