@@ -15,8 +15,8 @@
 /// \endcode
 ///
 /// The cluster runs on the executor given, or (io_threads > 0) on its own io_contexts, one
-/// thread each, with connections spread over them. Completion handlers without an associated
-/// executor run on the executor given to the constructor.
+/// thread each, each with its own connections to every host. Completion handlers without an
+/// associated executor run on the executor given to the constructor.
 
 #include <chrono>
 #include <cstddef>
@@ -57,8 +57,9 @@ void stderr_logger(cql::log_level level, std::string_view message);
 
 /// Connection pool sizes and back-pressure, per host (cluster_config::pool).
 struct pool_options {
-    std::size_t local_connections = 1;   ///< per host at distance local
-    std::size_t remote_connections = 1;  ///< per host at distance remote
+    /// Per host at distance local, and per io thread (cluster_config::io_threads) if any.
+    std::size_t local_connections = 1;
+    std::size_t remote_connections = 1;  ///< per host at distance remote (and per io thread)
     /// A connection with this many requests in flight is busy; when every connection of a
     /// host is busy a request waits (at most max_wait_queue of them per host, FIFO) for one
     /// to finish; beyond that the host is skipped (session_errc::busy when all are).
@@ -109,8 +110,9 @@ struct cluster_config {
     /// same schema version, or after this long (result::schema_in_agreement() then false).
     /// Zero: no wait.
     std::chrono::milliseconds max_schema_agreement_wait{10000};
-    /// > 0: the cluster owns this many io_contexts with one thread each. (With 2 or more,
-    /// connections spread over them and requests cost several times the CPU of 0 or 1.)
+    /// > 0: the cluster owns this many io_contexts with one thread each, each with its own
+    /// connections to every host (pool_options counts per thread). A request started on one
+    /// of these threads stays on it; requests from other threads go to one of them in runs.
     std::size_t io_threads = 0;
 
     /// Messages below this level are not logged (log_level::off: none).

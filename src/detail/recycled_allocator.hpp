@@ -10,7 +10,6 @@
 
 #include "detail/thread_cache.hpp"
 
-
 namespace cql::detail {
 
 // Blocks of one size and alignment.
@@ -95,4 +94,3 @@ struct size_class_blocks {
 };
 
 }  // namespace cql::detail
-

@@ -2,7 +2,7 @@
 // A shard: one executor (a strand over an io_context) with its own connection pools to
 // every host, its own request deadlines, and the requests running on it. A request
 // initiated on any thread runs on one shard from start to completion: its connections'
-// answers arrive there, so it crosses no thread after it was handed over. With
+// answers arrive there, so it crosses no thread once it was submitted. With
 // cluster_config::io_threads = N there are N shards, one per io_context; without, one shard
 // on the user's executor.
 

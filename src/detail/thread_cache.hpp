@@ -13,7 +13,6 @@
 #include <utility>
 #include <vector>
 
-
 namespace cql::detail {
 
 // Traits: `using item = ...;` (cheap to move) and `static void dispose(item&&) noexcept`
@@ -125,4 +124,3 @@ class thread_cache {
 };
 
 }  // namespace cql::detail
-

@@ -106,8 +106,7 @@ class op_completion_impl final : public op_completion<Args...> {
         auto slot = slot_;
         delete this;
         if (slot.is_connected()) slot.clear();
-        std::apply([&](auto&&... x) { std::move(h)(handler_arg(std::move(x))...); },
-                   std::move(a));
+        std::apply([&](auto&&... x) { std::move(h)(handler_arg(std::move(x))...); }, std::move(a));
     }
     void discard() noexcept override { delete this; }
 
