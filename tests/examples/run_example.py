@@ -226,12 +226,14 @@ def check_prepared_and_batch(sim_bin, example):
 
 
 def check_object_mapping(sim_bin, example):
-    with Cqlsim(sim_bin) as sim:
+    with server(sim_bin) as sim:
         for first in (True, False):  # the second run finds the tables made by the first
             rc, out, _ = run(example, [sim.contact])
             expect(rc == 0, "exit status %d" % rc)
+            # (a real cluster may keep the tables of an earlier run of this test)
+            made = "0" if not first else "[02]" if real_cluster() else "2"
             expect_lines(out, [
-                r"schema: customers ready, %s statement\(s\) run" % ("2" if first else "0"),
+                r"schema: customers ready, %s statement\(s\) run" % made,
                 r"customer ada@example\.com registered as Ada Lovelace",
                 r"customer ada@example\.com not registered as Ada Byron: already taken by "
                 r"Ada Lovelace \(London\)",
