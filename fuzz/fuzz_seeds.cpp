@@ -1,6 +1,7 @@
 // Writes seed corpora for the fuzz targets from the real traffic in tests/fixtures:
 //   fuzz_seeds FIXTURES_DIR OUT_DIR   (FIXTURES_DIR defaults to the source tree's)
 // OUT_DIR/<target>/ receives one file per seed, named by a hash of its contents.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -23,7 +24,7 @@ namespace {
 
 fs::path out_dir;
 std::set<std::string> written;
-std::size_t counts[6] = {};
+std::size_t counts[7] = {};
 
 void write_seed(const char* target, int index, const byte_buffer& b) {
     char name[32];
@@ -102,6 +103,16 @@ void seed_from(const fs::path& file, stream_side side, bool lz4) {
     auto ec = d.feed(data, on_frame, on_segment);
     if (!ec) ec = d.finish();
     if (ec) std::fprintf(stderr, "%s: %s\n", file.string().c_str(), ec.message().c_str());
+    // fuzz_handshake: the server's answers from the start, behind the control byte of the
+    // client settings of that connection (v5, LZ4), and with "a lower version may follow".
+    if (side == stream_side::server && d.version()) {
+        const auto control = static_cast<std::uint8_t>(
+            (*d.version() == protocol_version::v5 ? 1 : 0) | (lz4 ? 2 : 0));
+        bytes_view answers(data.data(), std::min<std::size_t>(data.size(), 8192));
+        write_seed("fuzz_handshake", 6, with_prefix({control}, answers));
+        write_seed("fuzz_handshake", 6,
+                   with_prefix({static_cast<std::uint8_t>(control | 8)}, answers));
+    }
     if (!run.empty()) write_seed("fuzz_segment", 1, run);
 }
 
@@ -141,8 +152,8 @@ void mapping_seeds() {
 int main(int argc, char** argv) {
     fs::path fixtures = argc > 1 ? argv[1] : CQL_FIXTURES_DIR;
     out_dir = argc > 2 ? argv[2] : "corpus";
-    const char* targets[] = {"fuzz_frame", "fuzz_segment", "fuzz_message",
-                             "fuzz_value", "fuzz_stream",  "fuzz_mapping"};
+    const char* targets[] = {"fuzz_frame",  "fuzz_segment", "fuzz_message",  "fuzz_value",
+                             "fuzz_stream", "fuzz_mapping", "fuzz_handshake"};
     for (auto t : targets)
         fs::create_directories(out_dir / t);
     // fuzz_value_types: no fixtures; a few texts and cells to start from.
@@ -166,7 +177,7 @@ int main(int argc, char** argv) {
         seed_from(base.string() + ".server.bin", stream_side::server, conn >= 4);
     }
     mapping_seeds();
-    for (int i = 0; i < 6; ++i)
+    for (int i = 0; i < 7; ++i)
         std::printf("%s: %zu seeds\n", targets[i], counts[i]);
     return 0;
 }

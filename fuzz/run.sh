@@ -16,6 +16,7 @@ case $target in
   fuzz_message) max_len=8192 ;;
   fuzz_value|fuzz_mapping) max_len=2048 ;;
   fuzz_stream) max_len=32768 ;;
+  fuzz_handshake) max_len=8192 ;;
   fuzz_value_types) max_len=512 ;;
   *) echo "unknown target $target" >&2; exit 2 ;;
 esac
