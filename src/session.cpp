@@ -112,12 +112,13 @@ void page_stream::on_page(error_code ec, const result& r) {
     }
 }
 
-void page_stream::start_next(detail::page_completion op, boost::asio::cancellation_slot slot) {
+void page_stream::start_next(detail::page_completion op, boost::asio::cancellation_slot slot,
+                             diagnostics* diag) {
     if (done_) {
         detail::complete(std::move(op), error_code{}, std::nullopt);
         return;
     }
-    auto req = std::visit([&](const auto& s) { return session_->make_request(s, nullptr); }, st_);
+    auto req = std::visit([&](const auto& s) { return session_->make_request(s, diag); }, st_);
     auto* step = new page_step;
     step->stream = this;
     step->on_page = [this](error_code ec, const result& r) { on_page(ec, r); };
@@ -125,7 +126,8 @@ void page_stream::start_next(detail::page_completion op, boost::asio::cancellati
     session_->start(std::move(req), detail::result_completion(step), slot);
 }
 
-void page_stream::start_next_row(detail::row_completion op, boost::asio::cancellation_slot slot) {
+void page_stream::start_next_row(detail::row_completion op, boost::asio::cancellation_slot slot,
+                                 diagnostics* diag) {
     if (current_ && row_ != current_->end()) {
         row_view row = *row_;
         ++row_;
@@ -141,6 +143,7 @@ void page_stream::start_next_row(detail::row_completion op, boost::asio::cancell
     struct next_page final : detail::direct_completion<error_code, std::optional<result>> {
         page_stream* self = nullptr;
         detail::row_completion op;
+        diagnostics* diag = nullptr;
         void done(error_code ec, std::optional<result> r) override {
             if (ec || !r) {
                 detail::complete(std::move(op), ec, std::nullopt);
@@ -148,13 +151,14 @@ void page_stream::start_next_row(detail::row_completion op, boost::asio::cancell
             }
             self->current_ = std::move(r);
             self->row_ = self->current_->begin();
-            self->start_next_row(std::move(op));
+            self->start_next_row(std::move(op), {}, diag);
         }
     };
     auto* step = new next_page;
     step->self = this;
     step->op = std::move(op);
-    start_next(detail::page_completion(step), slot);
+    step->diag = diag;
+    start_next(detail::page_completion(step), slot, diag);
 }
 
 }  // namespace cql

@@ -35,6 +35,7 @@
 #include "cql/prepared.hpp"
 #include "cql/result.hpp"
 #include "cql/statement.hpp"
+#include "cql/with_diagnostics.hpp"
 
 namespace cql {
 
@@ -58,36 +59,43 @@ class page_stream {
 
     /// Fetches the next page. Completes with
     /// `void(cql::error_code, std::optional<cql::result>)`: a page (possibly empty), or
-    /// nullopt once every page was read. Errors and cancellation as session::async_execute.
+    /// nullopt once every page was read. Errors, cancellation and diagnostics as
+    /// session::async_execute (use_awaitable and use_future throw
+    /// cql::error_with_diagnostics with the server's message).
     /// \param tok an Asio completion token, or a handler
     /// `void(cql::error_code, std::optional<cql::result>)`.
     template <class Token>
     auto async_next(Token&& tok) {
-        return boost::asio::async_initiate<Token, void(error_code, std::optional<result>)>(
-            [this](auto handler) {
-                auto slot = boost::asio::get_associated_cancellation_slot(handler);
-                start_next(detail::make_op_completion<error_code, std::optional<result>>(
-                               std::move(handler), executor()),
-                           slot);
-            },
-            tok);
+        return next(nullptr, std::forward<Token>(tok));
+    }
+    /// \copybrief async_next(Token&&)
+    /// As the overload without `diag`, which see.
+    /// \param diag on failure, gets the server's message and error fields (alive until
+    /// completion).
+    /// \param tok an Asio completion token.
+    template <class Token>
+    auto async_next(diagnostics& diag, Token&& tok) {
+        return next(&diag, std::forward<Token>(tok));
     }
 
     /// The next row across pages, fetching a page when the current one is exhausted (empty
     /// pages are skipped). Completes with `void(cql::error_code, std::optional<cql::row_view>)`:
     /// nullopt after the last row. The row is valid until the next call on this stream.
+    /// Diagnostics as async_next.
     /// \param tok an Asio completion token, or a handler
     /// `void(cql::error_code, std::optional<cql::row_view>)`.
     template <class Token>
     auto async_next_row(Token&& tok) {
-        return boost::asio::async_initiate<Token, void(error_code, std::optional<row_view>)>(
-            [this](auto handler) {
-                auto slot = boost::asio::get_associated_cancellation_slot(handler);
-                start_next_row(detail::make_op_completion<error_code, std::optional<row_view>>(
-                                   std::move(handler), executor()),
-                               slot);
-            },
-            tok);
+        return next_row(nullptr, std::forward<Token>(tok));
+    }
+    /// \copybrief async_next_row(Token&&)
+    /// As the overload without `diag`, which see.
+    /// \param diag on failure, gets the server's message and error fields (alive until
+    /// completion).
+    /// \param tok an Asio completion token.
+    template <class Token>
+    auto async_next_row(diagnostics& diag, Token&& tok) {
+        return next_row(&diag, std::forward<Token>(tok));
     }
 
     /// The paging state of the next page to fetch (nullopt: first page, or done()).
@@ -100,10 +108,35 @@ class page_stream {
     std::size_t pages_fetched() const noexcept { return pages_; }
 
   private:
+    template <class Token>
+    auto next(diagnostics* diag, Token&& tok) {
+        return detail::initiate_with_diagnostics<std::optional<result>>(
+            std::forward<Token>(tok), diag, [](diagnostics* d) { return d; },
+            [this](auto handler, diagnostics* d) {
+                auto slot = boost::asio::get_associated_cancellation_slot(handler);
+                this->start_next(detail::make_op_completion<error_code, std::optional<result>>(
+                                     std::move(handler), this->executor()),
+                                 slot, d);
+            });
+    }
+    template <class Token>
+    auto next_row(diagnostics* diag, Token&& tok) {
+        return detail::initiate_with_diagnostics<std::optional<row_view>>(
+            std::forward<Token>(tok), diag, [](diagnostics* d) { return d; },
+            [this](auto handler, diagnostics* d) {
+                auto slot = boost::asio::get_associated_cancellation_slot(handler);
+                this->start_next_row(
+                    detail::make_op_completion<error_code, std::optional<row_view>>(
+                        std::move(handler), this->executor()),
+                    slot, d);
+            });
+    }
     boost::asio::any_io_executor executor() const;
-    void start_next(detail::page_completion op, boost::asio::cancellation_slot slot = {});
+    void start_next(detail::page_completion op, boost::asio::cancellation_slot slot = {},
+                    diagnostics* diag = nullptr);
     void on_page(error_code ec, const result& r);
-    void start_next_row(detail::row_completion op, boost::asio::cancellation_slot slot = {});
+    void start_next_row(detail::row_completion op, boost::asio::cancellation_slot slot = {},
+                        diagnostics* diag = nullptr);
 
     const session* session_;
     std::variant<statement, bound_statement> st_;

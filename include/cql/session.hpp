@@ -209,7 +209,7 @@ class session {
         return detail::initiate_with_diagnostics<result>(
             std::forward<Token>(tok), diag, [&](diagnostics* d) { return make_request(req, d); },
             [this](auto handler, detail::request_handle r) {
-                run(std::move(r), std::move(handler));
+                this->run(std::move(r), std::move(handler));
             });
     }
     template <class Handler>
@@ -227,10 +227,10 @@ class session {
             [&](diagnostics* d) { return std::pair(std::move(query), d); },
             [this](auto handler, std::pair<std::string, diagnostics*> q) {
                 auto slot = boost::asio::get_associated_cancellation_slot(handler);
-                start_prepare(std::move(q.first),
-                              detail::make_op_completion<error_code, prepared_statement>(
-                                  std::move(handler), get_executor()),
-                              slot, q.second);
+                this->start_prepare(std::move(q.first),
+                                    detail::make_op_completion<error_code, prepared_statement>(
+                                        std::move(handler), get_executor()),
+                                    slot, q.second);
             });
     }
     void start_prepare(std::string query, detail::prepare_completion op,

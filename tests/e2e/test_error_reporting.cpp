@@ -1,7 +1,8 @@
 // Failures a user can read without a cql::diagnostics of their own: use_awaitable and
-// use_future throw cql::error_with_diagnostics with the server's message, callbacks may take
-// the diagnostics as a third parameter, cql::with_diagnostics appends them to any token; and
-// the error codes print their real category and value.
+// use_future throw cql::error_with_diagnostics with the server's message (async_execute,
+// async_prepare, page streams), callbacks may take the diagnostics as a third parameter,
+// cql::with_diagnostics appends them to any token; and the error codes print their real
+// category and value.
 #include <future>
 #include <string>
 #include <thread>
@@ -120,6 +121,61 @@ TEST_CASE("with_diagnostics appends the details; other tokens keep (error_code, 
         auto op = s.async_execute(bad, asio::deferred);
         auto [fec, fr] = co_await std::move(op)(asio::as_tuple(use_awaitable));
         CHECK(fec == cql::server_errc::syntax_error);
+        co_await cluster.async_close(use_awaitable);
+    });
+}
+
+TEST_CASE("page streams carry the server's message like async_execute") {
+    test_cluster tc;
+    run([&](asio::io_context& io) -> asio::awaitable<void> {
+        cql::cluster cluster(io.get_executor(), tc.config());
+        co_await cluster.async_connect(use_awaitable);
+        auto& s = cluster.session();
+        const cql::statement bad{std::string(bad_query)};
+        auto [ec, r, expected] =
+            co_await s.async_execute(bad, cql::with_diagnostics(asio::as_tuple(use_awaitable)));
+        REQUIRE(ec == cql::server_errc::syntax_error);
+        REQUIRE(!expected.message.empty());
+
+        // use_awaitable throws error_with_diagnostics, pages and rows alike.
+        for (bool rows : {false, true}) {
+            INFO((rows ? "async_next_row" : "async_next"));
+            auto pages = s.pages(bad);
+            std::string what;
+            cql::error_code code;
+            try {
+                if (rows)
+                    co_await pages.async_next_row(use_awaitable);
+                else
+                    co_await pages.async_next(use_awaitable);
+            } catch (const cql::error_with_diagnostics& e) {
+                what = e.what();
+                code = e.code();
+            }
+            CHECK(code == cql::server_errc::syntax_error);
+            CHECK(contains(what, expected.message));
+        }
+
+        // A caller's diagnostics, and with_diagnostics.
+        auto pages = s.pages(bad);
+        cql::diagnostics mine;
+        auto [nec, page] = co_await pages.async_next(mine, asio::as_tuple(use_awaitable));
+        CHECK(nec == cql::server_errc::syntax_error);
+        CHECK(!page);
+        CHECK(mine.message == expected.message);
+        auto [rec, row, rd] =
+            co_await pages.async_next_row(cql::with_diagnostics(asio::as_tuple(use_awaitable)));
+        CHECK(rec == cql::server_errc::syntax_error);
+        CHECK(rd.message == expected.message);
+
+        // Success: the rows, an empty diagnostics.
+        auto good = s.pages(cql::statement("SELECT release_version FROM system.local"));
+        auto [gec, first, none] =
+            co_await good.async_next(cql::with_diagnostics(asio::as_tuple(use_awaitable)));
+        CHECK(!gec);
+        REQUIRE(first);
+        CHECK(first->size() == 1);
+        CHECK(none.message.empty());
         co_await cluster.async_close(use_awaitable);
     });
 }
