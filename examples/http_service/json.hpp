@@ -60,8 +60,9 @@ void append_number(std::string& out, Number n) {
 // ---- reading ----
 
 struct value;
+struct member;
 using array = std::vector<value>;
-using object = std::vector<std::pair<std::string, value>>;  // in document order
+using object = std::vector<member>;  // in document order
 
 struct value {
     std::variant<std::nullptr_t, bool, double, std::string, array, object> v;
@@ -72,13 +73,21 @@ struct value {
     const json::object* as_object() const { return std::get_if<json::object>(&v); }
     bool is_null() const { return std::holds_alternative<std::nullptr_t>(v); }
     // The member `key` of an object (nullptr when absent or not an object).
-    const value* find(std::string_view key) const {
-        if (auto* o = as_object())
-            for (auto& [k, val] : *o)
-                if (k == key) return &val;
-        return nullptr;
-    }
+    const value* find(std::string_view key) const;
 };
+
+// (not a std::pair: a pair of an incomplete type may not be named in `object`)
+struct member {
+    std::string first;  // the name
+    value second;
+};
+
+inline const value* value::find(std::string_view key) const {
+    if (auto* o = as_object())
+        for (auto& [k, val] : *o)
+            if (k == key) return &val;
+    return nullptr;
+}
 
 namespace detail {
 
@@ -144,7 +153,7 @@ class parser {
             if (!key || !eat(':')) return std::nullopt;
             auto v = parse_value(depth + 1);
             if (!v) return std::nullopt;
-            members.emplace_back(std::move(*key), std::move(*v));
+            members.push_back({std::move(*key), std::move(*v)});
         } while (eat(','));
         if (!eat('}')) return std::nullopt;
         return value{std::move(members)};

@@ -490,7 +490,7 @@ std::vector<mutation> engine::impl::build_mutations(const ast::modification& m, 
                 mutation mu = base();
                 mu.pk = pk;
                 auto restr = keys.ck_restrictions;
-                mu.range = [this, &t, restr](const std::vector<value>& ck) {
+                mu.range = [&t, restr](const std::vector<value>& ck) {
                     for (const auto& rs : restr) {
                         std::vector<value> actual;
                         for (auto ci : rs.cols)
@@ -736,8 +736,8 @@ void engine::impl::apply(mutation& mu) {
                         cur ? std::get<proto::value_map>(cur->v) : proto::value_map{};
                     if (add) {
                         for (const auto& [k, v] : std::get<proto::value_map>(op.operand->v)) {
-                            auto it = std::find_if(mp.begin(), mp.end(), [&](auto& e) {
-                                return proto::compare_values(et, e.first, k) == 0;
+                            auto it = std::find_if(mp.begin(), mp.end(), [&, &key = k](auto& e) {
+                                return proto::compare_values(et, e.first, key) == 0;
                             });
                             if (it != mp.end())
                                 it->second = v;
