@@ -41,7 +41,7 @@ struct address {
 };
 BOOST_DESCRIBE_STRUCT(address, (), (street, city, zip))
 
-// A row of shop.customers.
+// A row of mapped_shop.customers.
 struct customer {
     std::string email;
     std::string name;
@@ -52,7 +52,7 @@ BOOST_DESCRIBE_STRUCT(customer, (), (email, name, addresses, tags))
 
 // Found by argument-dependent lookup: the table, its keys, renames, CQL types.
 inline void cql_model(cql::model<customer>& m) {
-    m.table("shop", "customers")
+    m.table("mapped_shop", "customers")
         .partition_key(&customer::email)
         .column(&customer::name, "full_name");
 }
@@ -67,7 +67,7 @@ struct order {
 };
 BOOST_DESCRIBE_STRUCT(order, (), (email, number, item, quantity, status))
 inline void cql_model(cql::model<order>& m) {
-    m.table("shop", "orders")
+    m.table("mapped_shop", "orders")
         .partition_key(&order::email)
         .clustering_key(&order::number, cql::clustering_order::desc);
 }
@@ -79,7 +79,7 @@ struct sales {
 };
 BOOST_DESCRIBE_STRUCT(sales, (), (item, sold))
 inline void cql_model(cql::model<sales>& m) {
-    m.table("shop", "sales").partition_key(&sales::item).counter(&sales::sold);
+    m.table("mapped_shop", "sales").partition_key(&sales::item).counter(&sales::sold);
 }
 // [model]
 
@@ -102,9 +102,10 @@ asio::awaitable<void> run(cql::cluster_config cfg) {
     cql::cluster cluster(co_await asio::this_coro::executor, std::move(cfg));
     co_await cluster.async_connect(use_awaitable);
     cql::session& s = cluster.session();
-    co_await s.async_execute(cql::statement("CREATE KEYSPACE IF NOT EXISTS shop WITH replication = "
-                                            "{'class': 'SimpleStrategy', 'replication_factor': 1}"),
-                             use_awaitable);
+    co_await s.async_execute(
+        cql::statement("CREATE KEYSPACE IF NOT EXISTS mapped_shop WITH replication = "
+                       "{'class': 'SimpleStrategy', 'replication_factor': 1}"),
+        use_awaitable);
 
     // [sync]
     cql::mapper<shop::customer> customers(s);
@@ -119,7 +120,7 @@ asio::awaitable<void> run(cql::cluster_config cfg) {
     // [sync]
     for (const std::string& t : {customers.definition().table, orders.definition().table,
                                  sales.definition().table})  // a second run starts afresh
-        co_await s.async_execute(cql::statement("TRUNCATE shop." + t), use_awaitable);
+        co_await s.async_execute(cql::statement("TRUNCATE mapped_shop." + t), use_awaitable);
 
     // [lwt]
     const shop::customer ada{"ada@example.com",
