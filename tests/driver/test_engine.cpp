@@ -270,19 +270,20 @@ struct fixture {
     mock_pool& pool(std::size_t i) { return *pool_list[i]; }
     mock_channel& chan(std::size_t i) { return pool_list[i]->chan; }
 
-    // A QUERY request (idempotent or not), started on the mock shard.
+    // A QUERY request (idempotent or not), started on the mock shard; it completes into `out`
+    // and `diag`, or (another request beside it) into `*into` alone.
     request& start(std::string q = "SELECT * FROM t", bool idempotent = true,
-                   std::chrono::milliseconds timeout = 1000ms) {
+                   std::chrono::milliseconds timeout = 1000ms, outcome* into = nullptr) {
         auto& r = *requests.emplace_back(std::make_unique<request>());
         r.spec.type = request_spec::kind::query;
         r.spec.version = p::protocol_version::v4;
         r.spec.profile = &profile;
         r.spec.idempotent = idempotent;
         r.spec.timeout = timeout;
-        r.spec.diag = &diag;
+        r.spec.diag = into ? nullptr : &diag;
         statement st(std::move(q));
         REQUIRE_FALSE(st.encode_query_frame(r.spec.frame, p::protocol_version::v4));
-        r.op = result_completion(new capture(&out));
+        r.op = result_completion(new capture(into ? into : &out));
         r.start(shard);
         return r;
     }
@@ -455,16 +456,8 @@ TEST_CASE("engine: no speculative execution for a request that is not idempotent
 TEST_CASE("engine: a busy pool queues the request until a connection frees") {
     fixture f(1, /*room=*/1);
     f.start();  // takes the only slot
-    auto& second = *f.requests.emplace_back(std::make_unique<request>());
-    second.spec = request_spec{};
-    second.spec.type = request_spec::kind::query;
-    second.spec.profile = &f.profile;
-    second.spec.idempotent = true;
-    second.spec.timeout = 1000ms;
-    statement("SELECT 2").encode_query_frame(second.spec.frame, p::protocol_version::v4);
     outcome out2;
-    second.op = result_completion(new capture(&out2));
-    second.start(f.shard);
+    f.start("SELECT 2", true, 1000ms, &out2);
     CHECK(f.pool(0).waiters.size() == 1);
     CHECK(f.chan(0).sends() == 1);
     answer_void(f.chan(0));  // the first completes: the waiter gets the connection
@@ -479,15 +472,8 @@ TEST_CASE("engine: a busy pool queues the request until a connection frees") {
 TEST_CASE("engine: a request whose deadline passed in the queue is never sent") {
     fixture f(1, 1);
     f.start("SELECT 1", true, 10000ms);
-    auto& second = *f.requests.emplace_back(std::make_unique<request>());
-    second.spec.type = request_spec::kind::query;
-    second.spec.profile = &f.profile;
-    second.spec.idempotent = true;
-    second.spec.timeout = 100ms;
-    statement("SELECT 2").encode_query_frame(second.spec.frame, p::protocol_version::v4);
     outcome out2;
-    second.op = result_completion(new capture(&out2));
-    second.start(f.shard);
+    f.start("SELECT 2", true, 100ms, &out2);
     REQUIRE(f.pool(0).waiters.size() == 1);
     SECTION("its timer runs first: it leaves the queue") {
         f.shard.advance(100ms);
