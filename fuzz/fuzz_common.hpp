@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "cql/protocol/bytes.hpp"
+
 namespace cql::fuzz {
 
 // A property the code under test must keep; a violation is a finding.
@@ -32,6 +34,28 @@ class chunker {
   private:
     std::uint32_t state_;
 };
+
+// Hands `in` to a decoder that works in place, as a connection's read buffer does: in pieces
+// of the chunker's sizes appended to one buffer, `decode(unconsumed, used)` seeing what earlier
+// calls left plus the new piece and setting `used` to the bytes it took. It returns false to
+// stop.
+template <class Decode>
+void decode_in_pieces(protocol::bytes_view in, std::uint8_t seed, Decode&& decode) {
+    protocol::byte_buffer buf;
+    std::size_t begin = 0;
+    chunker chunks(seed);
+    for (std::size_t pos = 0; pos < in.size();) {
+        auto n = chunks.next();
+        if (n > in.size() - pos) n = in.size() - pos;
+        buf.insert(buf.end(), in.begin() + static_cast<std::ptrdiff_t>(pos),
+                   in.begin() + static_cast<std::ptrdiff_t>(pos + n));
+        pos += n;
+        std::size_t used = 0;
+        const bool go_on = decode(protocol::bytes_view(buf).subspan(begin), used);
+        begin += used;
+        if (!go_on) return;
+    }
+}
 
 // FNV-1a, to compare frame sequences cheaply.
 inline std::uint64_t hash_bytes(const std::uint8_t* p, std::size_t n,

@@ -29,8 +29,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     stream_decoder d(stream_side::server, compression_choice::none, 1u << 20);
     bytes_view in(data + 1, size - 1);
-    byte_buffer buf;
-    std::size_t begin = 0;
     std::error_code ec;
     bool over = false;
     auto on_frame = [&](const stream_frame& f) -> std::error_code {
@@ -55,14 +53,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         over = true;
         return cql::errc::connection_closed;  // (stops the decoding: the handshake is over)
     };
-    cql::fuzz::chunker chunks(static_cast<std::uint8_t>(control >> 4));
-    for (std::size_t pos = 0; pos < in.size() && !ec && !over;) {
-        auto n = chunks.next();
-        if (n > in.size() - pos) n = in.size() - pos;
-        buf.insert(buf.end(), in.begin() + static_cast<std::ptrdiff_t>(pos),
-                   in.begin() + static_cast<std::ptrdiff_t>(pos + n));
-        pos += n;
-        begin += d.decode(bytes_view(buf).subspan(begin), on_frame, ec);
-    }
+    cql::fuzz::decode_in_pieces(in, static_cast<std::uint8_t>(control >> 4),
+                                [&](bytes_view unconsumed, std::size_t& used) {
+                                    used = d.decode(unconsumed, on_frame, ec);
+                                    return !ec && !over;
+                                });
     return 0;
 }

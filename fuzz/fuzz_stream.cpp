@@ -25,22 +25,33 @@ struct result {
     std::error_code decode_error;  // before finish()
 };
 
-result run(bytes_view in, stream_side side, compression_choice c, std::uint8_t seed, bool whole) {
-    result out;
-    stream_decoder d(side, c, 1u << 20);
-    decoded_request req;
-    response resp;
-    auto on_frame = [&out, &req, &resp, side](const stream_frame& f) {
+// Records each frame's hash in `out` and decodes its message (requests from the client,
+// responses from the server), as run() and run_in_place() both do.
+struct frame_recorder {
+    result& out;
+    stream_side side;
+    decoded_request req{};
+    response resp{};
+    void operator()(const stream_frame& f) {
         auto h = hash_bytes(f.envelope.data(), f.envelope.size(), f.offset * 31 + f.payload_offset);
         h = hash_bytes(f.frame.body.data(), f.frame.body.size(), h);
         out.frames.push_back(h);
-        CQL_FUZZ_CHECK(f.frame.body.size() <= (1u << 20));
         if (side == stream_side::client) {
             (void)decode_request(f.frame, req);
         } else {
             body_prefix p;
             (void)decode_response(f.frame, resp, p);
         }
+    }
+};
+
+result run(bytes_view in, stream_side side, compression_choice c, std::uint8_t seed, bool whole) {
+    result out;
+    stream_decoder d(side, c, 1u << 20);
+    frame_recorder record{out, side};
+    auto on_frame = [&record](const stream_frame& f) {
+        record(f);
+        CQL_FUZZ_CHECK(f.frame.body.size() <= (1u << 20));
     };
     std::error_code ec;
     if (whole) {
@@ -68,33 +79,14 @@ result run(bytes_view in, stream_side side, compression_choice c, std::uint8_t s
 result run_in_place(bytes_view in, stream_side side, compression_choice c, std::uint8_t seed) {
     result out;
     stream_decoder d(side, c, 1u << 20);
-    decoded_request req;
-    response resp;
-    auto on_frame = [&out, &req, &resp, side](const stream_frame& f) {
-        auto h = hash_bytes(f.envelope.data(), f.envelope.size(), f.offset * 31 + f.payload_offset);
-        h = hash_bytes(f.frame.body.data(), f.frame.body.size(), h);
-        out.frames.push_back(h);
-        if (side == stream_side::client) {
-            (void)decode_request(f.frame, req);
-        } else {
-            body_prefix p;
-            (void)decode_response(f.frame, resp, p);
-        }
-    };
-    byte_buffer buf;
-    std::size_t begin = 0;
+    frame_recorder on_frame{out, side};
     std::error_code ec;
-    cql::fuzz::chunker chunks(seed);
-    for (std::size_t pos = 0; pos < in.size() && !ec;) {
-        auto n = chunks.next();
-        if (n > in.size() - pos) n = in.size() - pos;
-        buf.insert(buf.end(), in.begin() + static_cast<std::ptrdiff_t>(pos),
-                   in.begin() + static_cast<std::ptrdiff_t>(pos + n));
-        pos += n;
-        begin += d.decode(bytes_view(buf).subspan(begin), on_frame, ec);
-        CQL_FUZZ_CHECK(begin <= buf.size());
+    cql::fuzz::decode_in_pieces(in, seed, [&](bytes_view unconsumed, std::size_t& used) {
+        used = d.decode(unconsumed, on_frame, ec);
+        CQL_FUZZ_CHECK(used <= unconsumed.size());
         CQL_FUZZ_CHECK(d.needed() > 0 || ec);
-    }
+        return !ec;
+    });
     out.decode_error = ec;
     return out;
 }
