@@ -333,7 +333,6 @@ struct worker {
     std::uint64_t missing = 0;
     std::uint64_t bytes_read = 0;
     std::string first_error;
-    cqlbench::histogram hist;
 
     // Starts the next request of the phase; false when the phase has no more.
     bool issue();
@@ -393,7 +392,7 @@ class bench {
             ++w.errors;
             if (w.first_error.empty()) w.first_error = ec.message();
         } else {
-            w.hist.record(static_cast<std::uint64_t>(
+            latencies_.mine().record(static_cast<std::uint64_t>(
                 std::chrono::duration_cast<std::chrono::nanoseconds>(now - w.started).count()));
             if (read) {
                 if (r.empty()) {
@@ -452,6 +451,7 @@ class bench {
     std::optional<asio::steady_timer> phase_done_;
     std::string first_error_;
     cqlbench::histogram hist_;
+    cqlbench::thread_histograms latencies_;
 
   public:
     std::string server_kind = "cqlsim-child";
@@ -528,8 +528,8 @@ asio::awaitable<void> bench::run_phase(workload w, std::uint64_t ops, double sec
             wk.completed = 0;
             wk.errors = wk.missing = wk.bytes_read = 0;
             wk.first_error.clear();
-            wk.hist.reset();
         }
+        latencies_.reset();
     }
     phase_done_.emplace(io_, clock_type::time_point::max());
     const auto start = clock_type::now();
@@ -571,8 +571,8 @@ asio::awaitable<void> bench::run_phase(workload w, std::uint64_t ops, double sec
         missing_ += wk->missing;
         bytes_read_ += wk->bytes_read;
         if (first_error_.empty()) first_error_ = wk->first_error;
-        hist_.merge(wk->hist);
     }
+    latencies_.merge_into(hist_);
 }
 
 asio::awaitable<int> bench::idle_connections() {

@@ -123,7 +123,9 @@ class row_view {
             if constexpr (std::is_same_v<T, protocol::value>) {
                 if (cell.state == protocol::value_view::kind::bytes)
                     return decode_into(type, cell.data, out);
-                out = protocol::value{};  // null
+                // (T, not protocol::value: written without the template parameter, clang
+                // instantiates the value's destructor in every file that includes this)
+                out = T{};  // null
                 return {};
             } else if constexpr (!std::is_void_v<inner>) {
                 if (cell.state != protocol::value_view::kind::bytes) {  // null / unset

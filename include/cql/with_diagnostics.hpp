@@ -34,8 +34,6 @@
 
 #include <boost/asio/associator.hpp>
 #include <boost/asio/async_result.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/use_future.hpp>
 
 #include "cql/detail/op_completion.hpp"
 #include "cql/error.hpp"
@@ -59,6 +57,19 @@ with_diagnostics_t<std::decay_t<Token>> with_diagnostics(Token&& tok) {
 }
 
 /// \cond internal
+}  // namespace cql
+
+// The two tokens that throw, declared only: their headers (coroutines, std::future) cost a
+// tenth of the compile time of a file including cql/cluster.hpp, and a program that uses a
+// token includes its header anyway.
+namespace boost::asio {
+template <typename Executor>
+struct use_awaitable_t;
+template <typename Allocator>
+class use_future_t;
+}  // namespace boost::asio
+
+namespace cql {
 namespace detail {
 
 // How an operation reports the diagnostics to its token.

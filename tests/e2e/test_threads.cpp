@@ -4,11 +4,14 @@
 // ThreadSanitizer build runs this test too (label concurrency).
 #include <atomic>
 #include <future>
+#include <optional>
 #include <thread>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_future.hpp>
 
 #include "e2e_fixture.hpp"
@@ -173,4 +176,47 @@ TEST_CASE("requests from threads that run no io_context (use_future); close in f
     }
     work.reset();
     runner.join();
+}
+
+TEST_CASE("completion handlers that wait for a request, or cancel one they just started",
+          "[concurrency]") {
+    // With own io threads, a completion handler may wait for a request of its own
+    // (use_future: the io threads answer it), and a request it cancels before returning
+    // completes with operation_aborted while the others it started are answered.
+    test_cluster tc;
+    auto cfg = tc.config();
+    cfg.io_threads = 2;
+    const cql::statement query("SELECT release_version FROM system.local");
+    asio::cancellation_signal cancel;
+    bool waited = false;
+    std::optional<cql::error_code> cancelled;
+    int answered = 0;
+    run([&](asio::io_context& io) -> asio::awaitable<void> {
+        cql::cluster cluster(io.get_executor(), cfg);
+        co_await cluster.async_connect(use_awaitable);
+        auto& s = cluster.session();
+        s.async_execute(query, [&](cql::error_code ec, cql::result) {
+            REQUIRE_FALSE(ec);
+            waited = s.async_execute(query, asio::use_future).get().size() == 1;
+            s.async_execute(
+                query, asio::bind_cancellation_slot(
+                           cancel.slot(), [&](cql::error_code e, cql::result) { cancelled = e; }));
+            cancel.emit(asio::cancellation_type::terminal);
+            for (int i = 0; i < 3; ++i)
+                s.async_execute(query, [&](cql::error_code e, cql::result r) {
+                    if (!e && r.size() == 1) ++answered;
+                });
+        });
+        // (the handlers run on this thread: polling here sees their effects in order)
+        asio::steady_timer pause(io);
+        while (!cancelled || answered < 3) {
+            pause.expires_after(std::chrono::milliseconds(2));
+            co_await pause.async_wait(use_awaitable);
+        }
+        co_await cluster.async_close(use_awaitable);
+    });
+    CHECK(waited);
+    REQUIRE(cancelled.has_value());
+    CHECK(*cancelled == asio::error::operation_aborted);
+    CHECK(answered == 3);
 }
