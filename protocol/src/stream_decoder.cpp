@@ -34,11 +34,15 @@ std::error_code stream_decoder::finish() noexcept {
 }
 
 std::error_code stream_decoder::check_header(const frame_header& h) {
+    const bool wrong_side = h.is_response != (from_ == stream_side::server);
+    // A receiver answers a frame from the wrong side as such whatever its version, and that
+    // frame must not fix the connection's version (cqlsim, like Cassandra).
+    if (wrong_side && reports_faults()) return codec_errc::unexpected_direction;
     if (!version_)
         version_ = h.version;
     else if (h.version != *version_)
         return codec_errc::version_mismatch;
-    if (h.is_response != (from_ == stream_side::server)) return codec_errc::unexpected_direction;
+    if (wrong_side) return codec_errc::unexpected_direction;
     return {};
 }
 
@@ -49,53 +53,94 @@ void stream_decoder::enter_segments(std::size_t offset) noexcept {
     if (layout_known_) segments_decoder_ = segment_decoder(layout_);
 }
 
+void stream_decoder::start_segments(compression_algorithm layout) noexcept {
+    if (phase_ == phase::segments) return;
+    // From a frame's callback the switch waits for the end of that frame (hand_out), which
+    // the decoder has not yet counted as consumed.
+    if (in_callback_) {
+        told_layout_ = layout;
+        return;
+    }
+    layout_ = layout;
+    layout_known_ = true;
+    enter_segments(base_);
+}
+
+std::error_code stream_decoder::hand_out(const stream_frame& sf, std::size_t next, const sink& s) {
+    ++frames_;
+    struct callback_scope {
+        bool& flag;
+        explicit callback_scope(bool& f) : flag(f) { flag = true; }
+        ~callback_scope() { flag = false; }
+    };
+    std::error_code ec;
+    {
+        callback_scope scope(in_callback_);
+        ec = s.frame_fn(s.frame_ctx, sf);
+    }
+    if (told_layout_) {
+        layout_ = *told_layout_;
+        told_layout_.reset();
+        layout_known_ = true;
+        enter_segments(next);
+    }
+    return ec;
+}
+
 bool stream_decoder::plain_frame(const frame_split& split, std::size_t offset, const sink& s) {
     const auto& h = split.frame.header;
-    if (auto ec = check_header(h)) {
-        fail(ec, offset);
-        return false;
-    }
+    const std::size_t next = offset + split.consumed;
     stream_frame sf;
     sf.offset = offset;
     sf.frame = split.frame;
     sf.envelope = bytes_view(split.frame.body.data() - frame_header_size, split.consumed);
+    // A fault confined to this frame: the sticky error, or the frame handed out with it.
+    auto frame_fault = [&](std::error_code fault) {
+        if (!reports_faults()) {
+            fail(fault, offset);
+            return false;
+        }
+        sf.frame = split.frame;
+        sf.compressed = false;
+        sf.fault = fault;
+        if (auto ec = hand_out(sf, next, s)) {
+            fail(ec, offset);
+            return false;
+        }
+        return true;
+    };
+    if (auto ec = check_header(h)) return frame_fault(ec);
     if (h.has(frame_flags::compression) && h.version != protocol_version::v5) {
         bool allowed =
             choice_ == compression_choice::lz4 || (choice_ == compression_choice::automatic &&
                                                    (from_ == stream_side::server || startup_lz4_));
-        if (!allowed) {
-            fail(codec_errc::unexpected_compression, offset);
-            return false;
-        }
+        if (!allowed) return frame_fault(codec_errc::unexpected_compression);
         inflated_.clear();
-        if (auto ec = decompress_frame_body_lz4(split.frame.body, inflated_, max_body_size_)) {
-            fail(ec, offset);
-            return false;
-        }
+        if (auto ec = decompress_frame_body_lz4(split.frame.body, inflated_, max_body_size_))
+            return frame_fault(ec);
         sf.frame.body = inflated_;
         sf.compressed = true;
     }
 
-    // The handshake decides what the bytes after this frame are (see the header).
-    if (from_ == stream_side::client && h.op == opcode::startup) {
+    // The handshake decides what the bytes after this frame are (see the header). An endpoint
+    // told of the switch needs STARTUP only to pick the compression automatically.
+    const bool inferred = modes_.v5_switch == segment_switch::inferred;
+    if (from_ == stream_side::client && h.op == opcode::startup &&
+        (inferred || choice_ == compression_choice::automatic)) {
         decoded_request req;
-        if (auto ec = decode_request(sf.frame, req)) {
-            fail(ec, offset);
-            return false;
-        }
+        if (auto ec = decode_request(sf.frame, req)) return frame_fault(ec);
         const auto& startup = std::get<startup_request>(req.message);
         auto c = startup.option("COMPRESSION");
         startup_seen_ = true;
         startup_lz4_ = c && iequals(*c, "lz4");
     }
 
-    ++frames_;
-    if (auto ec = s.frame_fn(s.frame_ctx, sf)) {
+    if (auto ec = hand_out(sf, next, s)) {
         fail(ec, offset);
         return false;
     }
 
-    if (h.version == protocol_version::v5) {
+    if (inferred && phase_ == phase::frames && h.version == protocol_version::v5) {
         if (from_ == stream_side::client && h.op == opcode::startup) {
             probe_segment_ = true;
         } else if (from_ == stream_side::server &&
@@ -103,7 +148,7 @@ bool stream_decoder::plain_frame(const frame_split& split, std::size_t offset, c
             layout_known_ = choice_ != compression_choice::automatic;
             layout_ = choice_ == compression_choice::lz4 ? compression_algorithm::lz4
                                                          : compression_algorithm::none;
-            enter_segments(offset + split.consumed);
+            enter_segments(next);
         }
     }
     return true;
@@ -211,9 +256,11 @@ std::size_t stream_decoder::process(bytes_view data, const sink& s) {
                                           sf.spread = true;
                                       }
                                       frame_offset = sf.offset;
-                                      if (auto e = check_header(f.header)) return e;
-                                      ++frames_;
-                                      return s.frame_fn(s.frame_ctx, sf);
+                                      if (auto e = check_header(f.header)) {
+                                          if (!reports_faults()) return e;
+                                          sf.fault = e;
+                                      }
+                                      return hand_out(sf, 0, s);  // no switch in segments
                                   });
         if (ec) {
             fail(ec, frame_offset);

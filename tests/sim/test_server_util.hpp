@@ -125,7 +125,7 @@ class client {
             proto::patch_frame_body_length(c, 0);
             frame = std::move(c);
         }
-        if (!segmented_) return frame;
+        if (!send_segments_) return frame;
         proto::byte_buffer out;
         REQUIRE_FALSE(proto::encode_segments(frame, seg_compression_, out));
         return out;
@@ -173,22 +173,35 @@ class client {
         version = v;
         std::vector<proto::string_pair> opts{{"CQL_VERSION", "3.0.0"}};
         if (lz4) opts.emplace_back("COMPRESSION", "lz4");
-        auto r = request(proto::startup_request{opts});
-        if (r.header.op == proto::opcode::error) return r;
-        // The server switches after READY / AUTHENTICATE.
-        if (v >= proto::protocol_version::v5) {
-            segmented_ = true;
-            seg_compression_ =
-                lz4 ? proto::compression_algorithm::lz4 : proto::compression_algorithm::none;
-            segs_.emplace(seg_compression_);
-        } else {
-            v4_lz4_ = lz4;
+        send(proto::startup_request{opts});
+        negotiated(lz4);
+        auto r = next();
+        REQUIRE(r);
+        CHECK(r->header.stream == 0);
+        if (r->header.op == proto::opcode::error) {
+            v4_lz4_ = send_segments_ = false;
+            segments_after_ready_.reset();
+            return std::move(*r);
         }
-        if (r.header.op == proto::opcode::authenticate) {
+        if (r->header.op == proto::opcode::authenticate) {
             std::string token = std::string(1, '\0') + user + std::string(1, '\0') + pass;
             return request(proto::auth_response_request{proto::as_bytes(token)});
         }
-        return r;
+        return std::move(*r);
+    }
+
+    // What a STARTUP (just sent, in `version`) asking for `lz4` negotiates: the next
+    // requests are compressed (v4) or in segments (v5), and so are the server's answers
+    // from its READY (v4) or after it (v5).
+    void negotiated(bool lz4) {
+        if (version >= proto::protocol_version::v5) {
+            send_segments_ = true;
+            seg_compression_ =
+                lz4 ? proto::compression_algorithm::lz4 : proto::compression_algorithm::none;
+            segments_after_ready_ = seg_compression_;
+        } else {
+            v4_lz4_ = lz4;
+        }
     }
 
     bool closed() {
@@ -267,6 +280,18 @@ class client {
             if (s.consumed == 0) break;
             take(s.frame);
             at += s.consumed;
+            // v5: segments right after READY / AUTHENTICATE, perhaps in this same read.
+            if (segments_after_ready_ && (s.frame.header.op == proto::opcode::ready ||
+                                          s.frame.header.op == proto::opcode::authenticate)) {
+                segmented_ = true;
+                segs_.emplace(*segments_after_ready_);
+                segments_after_ready_.reset();
+                proto::byte_buffer rest(pending_.begin() + static_cast<std::ptrdiff_t>(at),
+                                        pending_.end());
+                pending_.clear();
+                if (!rest.empty()) feed(rest);
+                return;
+            }
         }
         pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(at));
     }
@@ -291,7 +316,9 @@ class client {
     std::unique_ptr<tcp::socket> sock_ptr_;
     std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;
     bool v4_lz4_ = false;
-    bool segmented_ = false;
+    bool send_segments_ = false;  // requests in segments (v5, after STARTUP)
+    bool segmented_ = false;      // answers in segments (v5, after READY / AUTHENTICATE)
+    std::optional<proto::compression_algorithm> segments_after_ready_;
     proto::compression_algorithm seg_compression_ = proto::compression_algorithm::none;
     std::optional<proto::buffered_segment_stream> segs_;
     proto::byte_buffer pending_;

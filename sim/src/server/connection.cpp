@@ -192,76 +192,59 @@ bool connection::reject_version(proto::bytes_view data) {
 }
 
 void connection::process() {
-    while (!closed_ && !closing_ && rbeg_ < rend_) {
-        proto::bytes_view data(rbuf_.data() + rbeg_, rend_ - rbeg_);
-        if (!segmented_) {
-            if (!proto::is_supported_version(data[0] & 0x7F)) {
-                if (!reject_version(data)) break;
-                rbeg_ = rend_;
-                break;
-            }
-            auto s = proto::split_frame(data);
-            if (s.error) {
-                scratch_.clear();
-                write_error(0, proto::error_code::protocol_error,
-                            "Invalid frame: " + s.error.message());
-                closing_ = true;
-                break;
-            }
-            if (s.consumed == 0) break;
-            rbeg_ += s.consumed;
-            (void)handle_frame(s.frame);
-        } else {
-            std::size_t used = 0;
-            auto ec = segments_->decode(
-                data, used, [this](const proto::frame_view& f) { return handle_frame(f); });
-            rbeg_ += used;
-            if (ec) {
-                if (!closed_ && !closing_) {
-                    write_error(0, proto::error_code::protocol_error,
-                                "Invalid segment: " + ec.message());
-                    closing_ = true;
-                }
-            }
-            break;
-        }
-    }
+    if (!closed_ && !closing_ && rbeg_ < rend_) receive();
     flush();
 }
 
-std::error_code connection::handle_frame(const proto::frame_view& f) {
-    if (closed_ || closing_) return proto::codec_errc::truncated;  // stops the segment loop
-    const auto& h = f.header;
-    if (h.is_response) {
-        write_error(h.stream, proto::error_code::protocol_error,
-                    "Unexpected response frame from the client");
+void connection::receive() {
+    std::error_code ec;
+    rbeg_ += decoder_.decode(
+        proto::bytes_view(rbuf_.data() + rbeg_, rend_ - rbeg_),
+        [this](const proto::stream_frame& f) { return handle_frame(f); }, ec);
+    if (closed_ || closing_) return;
+    // The decoder stops at a plain frame of an unsupported version, or waits for the 9 bytes
+    // of a header where v1/v2 have 8: reject_version answers in the client's own layout.
+    if (rbeg_ < rend_ && !decoder_.in_segments() &&
+        !proto::is_supported_version(rbuf_[rbeg_] & 0x7F)) {
+        if (reject_version(proto::bytes_view(rbuf_.data() + rbeg_, rend_ - rbeg_))) rbeg_ = rend_;
+        return;
+    }
+    if (ec) {
+        write_error(
+            0, proto::error_code::protocol_error,
+            (decoder_.in_segments() ? "Invalid segment: " : "Invalid frame: ") + ec.message());
+        closing_ = true;
+    }
+}
+
+std::error_code connection::handle_frame(const proto::stream_frame& f) {
+    // Stops the decoder: nothing more is read once the connection is closing.
+    if (closed_ || closing_) return std::make_error_code(std::errc::operation_canceled);
+    const auto& h = f.frame.header;
+    version_ = decoder_.version();  // unset only while frames come from the wrong side
+    if (f.fault) {
+        // Faults of one frame are answered on its stream and the connection goes on.
+        std::string msg;
+        if (f.fault == proto::codec_errc::unexpected_direction)
+            msg = "Unexpected response frame from the client";
+        else if (f.fault == proto::codec_errc::version_mismatch)
+            msg = "Invalid message version. Got v" + std::to_string(static_cast<int>(h.version)) +
+                  " but previous messages on this connection had version v" +
+                  std::to_string(static_cast<int>(*version_));
+        else if (f.fault == proto::codec_errc::unexpected_compression)
+            msg = "Received a compressed frame but compression was not negotiated";
+        else
+            msg = "Cannot decompress the frame body: " + f.fault.message();
+        write_error(h.stream, proto::error_code::protocol_error, msg);
         return {};
     }
-    if (!version_) {
-        version_ = h.version;
-    } else if (*version_ != h.version) {
+    // v5 frames never compress their body (the segments do), so the flag is refused.
+    if (h.version >= proto::protocol_version::v5 && h.has(proto::frame_flags::compression)) {
         write_error(h.stream, proto::error_code::protocol_error,
-                    "Invalid message version. Got v" + std::to_string(static_cast<int>(h.version)) +
-                        " but previous messages on this connection had version v" +
-                        std::to_string(static_cast<int>(*version_)));
+                    "Received a compressed frame but compression was not negotiated");
         return {};
     }
-    proto::frame_view body_frame = f;
-    if (h.has(proto::frame_flags::compression)) {
-        if (!v4_lz4_ || segmented_) {
-            write_error(h.stream, proto::error_code::protocol_error,
-                        "Received a compressed frame but compression was not negotiated");
-            return {};
-        }
-        inflated_.clear();
-        if (auto ec = proto::decompress_frame_body_lz4(f.body, inflated_)) {
-            write_error(h.stream, proto::error_code::protocol_error,
-                        "Cannot decompress the frame body: " + ec.message());
-            return {};
-        }
-        body_frame.body = inflated_;
-    }
-    if (auto ec = proto::decode_request(body_frame, req_)) {
+    if (auto ec = proto::decode_request(f.frame, req_)) {
         write_error(h.stream, proto::error_code::protocol_error,
                     "Invalid " + std::string(proto::to_string(h.op)) + " message: " + ec.message());
         return {};
@@ -356,7 +339,10 @@ void connection::handle_startup(std::int16_t stream, const proto::startup_reques
     scratch_.clear();
     // Like Cassandra, v3/v4 compress from the answer to STARTUP on (spec v4 section 5
     // allows it; Cassandra 4.0 sends an LZ4 READY or AUTHENTICATE).
-    if (*version_ < proto::protocol_version::v5) v4_lz4_ = lz4;
+    if (*version_ < proto::protocol_version::v5) {
+        v4_lz4_ = lz4;
+        if (lz4) decoder_.set_compression(proto::compression_choice::lz4);
+    }
     bool auth = !cluster_->cfg.users.empty();
     if (auth)
         proto::encode_response_frame(scratch_, *version_, stream,
@@ -365,12 +351,13 @@ void connection::handle_startup(std::int16_t stream, const proto::startup_reques
         proto::encode_response_frame(scratch_, *version_, stream, proto::ready_response{});
     emit(false);
     state_ = auth ? state::authenticating : state::ready;
-    // From here on v5 wraps frames in segments (the READY itself is a plain frame).
+    // From here on v5 wraps frames in segments, both ways (the READY itself is a plain
+    // frame): the client's bytes after this STARTUP are segments, even those already read.
     if (*version_ >= proto::protocol_version::v5) {
         segmented_ = true;
         seg_compression_ =
             lz4 ? proto::compression_algorithm::lz4 : proto::compression_algorithm::none;
-        segments_.emplace(seg_compression_);
+        decoder_.start_segments(seg_compression_);
     }
 }
 

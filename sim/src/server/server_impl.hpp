@@ -25,6 +25,7 @@
 #include "cql/protocol/requests.hpp"
 #include "cql/protocol/responses.hpp"
 #include "cql/protocol/segment.hpp"
+#include "cql/protocol/stream_decoder.hpp"
 #include "cqlsim/cluster.hpp"
 #include "cqlsim/engine.hpp"
 #include "cqlsim/faults.hpp"
@@ -135,9 +136,10 @@ class connection : public std::enable_shared_from_this<connection> {
     enum class state { startup, authenticating, ready };
 
     void do_read();
-    void process();
+    void process();                               // decodes what was read, then writes
+    void receive();                               // the client's frames at the front of rbuf_
     bool reject_version(proto::bytes_view data);  // false: need more bytes
-    std::error_code handle_frame(const proto::frame_view& f);
+    std::error_code handle_frame(const proto::stream_frame& f);
     void handle_request(const proto::frame_header& h, proto::decoded_request& req);
     void handle_startup(std::int16_t stream, const proto::startup_request& m);
     void handle_auth(std::int16_t stream, const proto::auth_response_request& m);
@@ -168,11 +170,18 @@ class connection : public std::enable_shared_from_this<connection> {
     std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;
 
     state state_ = state::startup;
+    // The client's bytes, decoded in place in rbuf_. Told of the v5 switch and of LZ4 by
+    // handle_startup (cqlsim knows them, no guessing); faults of one frame are answered on
+    // its stream, as Cassandra does, instead of stopping the connection.
+    proto::stream_decoder decoder_{proto::stream_side::client,
+                                   proto::compression_choice::none,
+                                   proto::default_max_body_size,
+                                   {proto::segment_switch::told, proto::frame_faults::report}};
+    // decoder_.version() at the last frame (unset while only frames from the wrong side came).
     std::optional<proto::protocol_version> version_;
-    bool v4_lz4_ = false;     // v3/v4 frame body compression
-    bool segmented_ = false;  // v5 after READY / AUTHENTICATE
+    bool v4_lz4_ = false;     // v3/v4 frame body compression of the answers
+    bool segmented_ = false;  // v5 answers in segments, after READY / AUTHENTICATE
     proto::compression_algorithm seg_compression_ = proto::compression_algorithm::none;
-    std::optional<proto::segment_stream> segments_;
     unsigned events_ = 0;
     session_state session_;
 
@@ -187,7 +196,6 @@ class connection : public std::enable_shared_from_this<connection> {
 
     proto::byte_buffer scratch_;     // one response frame being built
     proto::byte_buffer compressed_;  // v4 LZ4
-    proto::byte_buffer inflated_;    // v4 LZ4 request body
     proto::byte_buffer out_frames_;  // frames waiting to be put in segments
     proto::byte_buffer out_raw_;     // bytes ready to go
     proto::byte_buffer write_buf_;   // bytes being written

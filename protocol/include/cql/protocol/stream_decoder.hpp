@@ -32,6 +32,25 @@
 // Errors are sticky. error_offset() gives the stream offset of the plain frame, or of
 // the segment, where decoding failed (for a frame spread over several segments, the
 // segment where the failure was seen).
+//
+// An endpoint that answers the bytes (cqlsim decoding its clients) chooses two modes at
+// construction (stream_modes), which passive observers leave at their defaults:
+//
+// - segment_switch::told: the decoder never infers the v5 switch (no READY/AUTHENTICATE
+//   rule, no CRC24 probing after STARTUP); only start_segments(layout) switches. Called
+//   from the callback of a frame, it applies to the bytes right after that frame, within
+//   the same decode() or feed() call; called outside a callback, to the next byte not yet
+//   consumed. (start_segments() also works in the inferred mode, ahead of the inference.)
+//   STARTUP is then read only when the compression choice is `automatic`.
+// - frame_faults::report: a fault confined to one frame does not stop decoding. The frame
+//   is handed out with stream_frame::fault set, its header as on the wire and its body as
+//   framed (not decompressed), and decoding goes on with the next frame. Such faults:
+//   unexpected_direction (checked first: a frame from the wrong side does not fix the
+//   connection's version), version_mismatch, unexpected_compression, a v4 LZ4 body that
+//   does not decompress, and a STARTUP that does not decode when the decoder reads it.
+//   Everything else stays sticky: framing errors (split_frame: unsupported version,
+//   unknown opcode, body too large), segment errors, frames that do not fit their
+//   segments, and errors returned by the callbacks.
 
 #include <cstddef>
 #include <cstdint>
@@ -55,6 +74,24 @@ enum class stream_side : std::uint8_t { client, server };
 /// How the decoder learns the v5 segment layout and whether v4 bodies may be compressed.
 enum class compression_choice : std::uint8_t { automatic, none, lz4 };
 
+/// How the v5 switch to segments is found (see the top of this file).
+enum class segment_switch : std::uint8_t {
+    inferred,  ///< from the frames: READY/AUTHENTICATE, or probing after STARTUP
+    told,      ///< only by stream_decoder::start_segments()
+};
+
+/// What a fault confined to one frame does (see the top of this file).
+enum class frame_faults : std::uint8_t {
+    stop,    ///< the sticky error: decoding stops
+    report,  ///< the frame is handed out with stream_frame::fault set; decoding goes on
+};
+
+/// The modes of a decoder; the defaults are those of a passive observer.
+struct stream_modes {
+    segment_switch v5_switch = segment_switch::inferred;  ///< how the v5 switch is found
+    frame_faults faults = frame_faults::stop;             ///< what a fault of one frame does
+};
+
 /// A frame as the decoder hands it out. Views are valid during the callback only.
 struct stream_frame {
     /// Stream offset of the plain frame; for a frame carried by segments, the offset of
@@ -72,6 +109,9 @@ struct stream_frame {
     /// The whole envelope (header + body) as it was framed: for a v4 compressed frame the
     /// body is still compressed; in v5 it is the bytes of the (decompressed) segment payload.
     bytes_view envelope;
+    /// frame_faults::report only: what is wrong with this frame (empty for a good one).
+    /// A faulty frame's body is as framed (a v4 LZ4 body is not decompressed).
+    std::error_code fault;
 };
 
 /// A v5 segment, for observers that want them (tests, cqldump -v).
@@ -90,10 +130,12 @@ class stream_decoder {
     /// Bytes sent by `from`; frame bodies above max_body_size are errors.
     explicit stream_decoder(stream_side from,
                             compression_choice compression = compression_choice::automatic,
-                            std::uint32_t max_body_size = default_max_body_size) noexcept
+                            std::uint32_t max_body_size = default_max_body_size,
+                            stream_modes modes = {}) noexcept
         : from_(from),
           choice_(compression),
           max_body_size_(max_body_size),
+          modes_(modes),
           assembler_(max_body_size) {}
 
     /// Decodes what it can of `piece` (appended to what earlier calls left unfinished) and
@@ -143,6 +185,12 @@ class stream_decoder {
     /// Changes the compression choice; for a client reading the server's bytes, once it knows
     /// what its STARTUP asks for (before the answer is decoded).
     void set_compression(compression_choice c) noexcept { choice_ = c; }
+
+    /// v5: segments of `layout` start right after the frame being handed out (when called
+    /// from its callback), else at the next byte not yet consumed. For an endpoint that
+    /// knows the switch because it sent READY or AUTHENTICATE (segment_switch::told).
+    /// No effect once in segments.
+    void start_segments(compression_algorithm layout) noexcept;
 
     /// At the end of the stream: truncated (with error_offset() at the unfinished frame or
     /// segment) when bytes are left over or a spread frame is incomplete; else the sticky
@@ -206,10 +254,14 @@ class stream_decoder {
     std::error_code check_header(const frame_header& h);
     std::error_code fail(std::error_code ec, std::size_t offset) noexcept;
     void enter_segments(std::size_t offset) noexcept;
+    /// Hands out a frame: counts it, calls the callback, applies a start_segments() it made.
+    std::error_code hand_out(const stream_frame& sf, std::size_t next, const sink& s);
+    bool reports_faults() const noexcept { return modes_.faults == frame_faults::report; }
 
     stream_side from_;
     compression_choice choice_;
     std::uint32_t max_body_size_;
+    stream_modes modes_;
 
     phase phase_ = phase::frames;
     bool probe_segment_ = false;  ///< client side: next bytes may start segments
@@ -219,6 +271,9 @@ class stream_decoder {
     bool startup_lz4_ = false;
     std::optional<protocol_version> version_;
     std::optional<std::size_t> segments_start_;
+    bool in_callback_ = false;
+    /// start_segments() called from a frame's callback: applied once the callback returns.
+    std::optional<compression_algorithm> told_layout_;
 
     segment_decoder segments_decoder_;
     frame_assembler assembler_;
