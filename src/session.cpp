@@ -70,6 +70,10 @@ struct page_step final : detail::direct_completion<error_code, result> {
 };
 }  // namespace
 
+// (Compiled here: inline, the variant's code cost every file that includes the driver.)
+page_stream::page_stream(const session& s, std::variant<statement, bound_statement> st)
+    : session_(&s), st_(std::move(st)) {}
+
 boost::asio::any_io_executor page_stream::executor() const {
     return session_->get_executor();
 }

@@ -54,8 +54,7 @@ using row_completion = op_ptr<error_code, std::optional<row_view>>;
 class page_stream {
   public:
     /// A stream over the pages of `st` run through `s` (session::pages() is the usual way).
-    page_stream(const session& s, std::variant<statement, bound_statement> st)
-        : session_(&s), st_(std::move(st)) {}
+    page_stream(const session& s, std::variant<statement, bound_statement> st);
 
     /// Fetches the next page. Completes with
     /// `void(cql::error_code, std::optional<cql::result>)`: a page (possibly empty), or
