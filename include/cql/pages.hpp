@@ -65,7 +65,7 @@ class page_stream {
     /// `void(cql::error_code, std::optional<cql::result>)`.
     template <class Token>
     auto async_next(Token&& tok) {
-        return next(nullptr, std::forward<Token>(tok));
+        return initiate<result>(nullptr, std::forward<Token>(tok), &page_stream::start_next);
     }
     /// \copybrief async_next(Token&&)
     /// As the overload without `diag`, which see.
@@ -74,7 +74,7 @@ class page_stream {
     /// \param tok an Asio completion token.
     template <class Token>
     auto async_next(diagnostics& diag, Token&& tok) {
-        return next(&diag, std::forward<Token>(tok));
+        return initiate<result>(&diag, std::forward<Token>(tok), &page_stream::start_next);
     }
 
     /// The next row across pages, fetching a page when the current one is exhausted (empty
@@ -85,7 +85,7 @@ class page_stream {
     /// `void(cql::error_code, std::optional<cql::row_view>)`.
     template <class Token>
     auto async_next_row(Token&& tok) {
-        return next_row(nullptr, std::forward<Token>(tok));
+        return initiate<row_view>(nullptr, std::forward<Token>(tok), &page_stream::start_next_row);
     }
     /// \copybrief async_next_row(Token&&)
     /// As the overload without `diag`, which see.
@@ -94,7 +94,7 @@ class page_stream {
     /// \param tok an Asio completion token.
     template <class Token>
     auto async_next_row(diagnostics& diag, Token&& tok) {
-        return next_row(&diag, std::forward<Token>(tok));
+        return initiate<row_view>(&diag, std::forward<Token>(tok), &page_stream::start_next_row);
     }
 
     /// The paging state of the next page to fetch (nullopt: first page, or done()).
@@ -107,27 +107,19 @@ class page_stream {
     std::size_t pages_fetched() const noexcept { return pages_; }
 
   private:
-    template <class Token>
-    auto next(diagnostics* diag, Token&& tok) {
-        return detail::initiate_with_diagnostics<std::optional<result>>(
+    // async_next and async_next_row: T is what they complete with (inside an optional),
+    // `start` the member that runs the operation.
+    template <class T, class Token>
+    auto initiate(diagnostics* diag, Token&& tok,
+                  void (page_stream::*start)(detail::op_ptr<error_code, std::optional<T>>,
+                                             boost::asio::cancellation_slot, diagnostics*)) {
+        return detail::initiate_with_diagnostics<std::optional<T>>(
             std::forward<Token>(tok), diag, [](diagnostics* d) { return d; },
-            [this](auto handler, diagnostics* d) {
+            [this, start](auto handler, diagnostics* d) {
                 auto slot = boost::asio::get_associated_cancellation_slot(handler);
-                this->start_next(detail::make_op_completion<error_code, std::optional<result>>(
-                                     std::move(handler), this->executor()),
-                                 slot, d);
-            });
-    }
-    template <class Token>
-    auto next_row(diagnostics* diag, Token&& tok) {
-        return detail::initiate_with_diagnostics<std::optional<row_view>>(
-            std::forward<Token>(tok), diag, [](diagnostics* d) { return d; },
-            [this](auto handler, diagnostics* d) {
-                auto slot = boost::asio::get_associated_cancellation_slot(handler);
-                this->start_next_row(
-                    detail::make_op_completion<error_code, std::optional<row_view>>(
-                        std::move(handler), this->executor()),
-                    slot, d);
+                (this->*start)(detail::make_op_completion<error_code, std::optional<T>>(
+                                   std::move(handler), this->executor()),
+                               slot, d);
             });
     }
     boost::asio::any_io_executor executor() const;
