@@ -9,6 +9,7 @@
 
 #include "cql/protocol/requests.hpp"
 #include "detail/cluster_impl.hpp"
+#include "detail/result_columns.hpp"
 #include "detail/statement_kind.hpp"
 
 namespace cql::detail {
@@ -145,6 +146,7 @@ asio::awaitable<void> cluster_impl::run_prepare(std::string query, std::shared_p
         info->lwt = k.lwt;
         info->counter_update = k.counter;
     }
+    prepared_access::init(*info, selects_named_columns(query));
     prepared_.emplace(key, info);
     // The other nodes learn it now, so that executing there needs no re-prepare.
     for (const auto& h : hosts()) {

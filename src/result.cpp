@@ -93,6 +93,8 @@ void result::state_release::operator()(state* s) const noexcept {
         s->rows.metadata.columns = std::move(columns);
     }
     s->keyspace = {};
+    s->read_with = nullptr;
+    s->statement.reset();
     s->which = kind::none;
     s->schema_agreement = true;
     if (!detail::thread_cache<state_cache_traits>::push(std::move(s))) delete s;

@@ -6,6 +6,7 @@
 #include "cql/session.hpp"
 #include "detail/cluster_impl.hpp"
 #include "detail/direct_completion.hpp"
+#include "detail/result_columns.hpp"
 #include "detail/shard.hpp"
 #include "detail/statement_kind.hpp"
 
@@ -229,6 +230,7 @@ bool cluster_impl::begin_spec(request& r, diagnostics* d, const std::string& ses
         return false;
     }
     sp.profile = &profiles_.get(profile_name);
+    sp.track_latency = sp.profile->load_balancing && sp.profile->load_balancing->reads_latencies();
     sp.version = version_.load();
     sp.use_keyspace = session_ks.empty() ? keyspace() : session_ks;
     return true;
@@ -280,14 +282,15 @@ request_handle cluster_impl::make_request(const bound_statement& b, diagnostics*
     thread_local std::vector<protocol::value_view> vals;  // (scratch: views for encoding)
     s.values_into(vals);
     auto names = s.names();
-    // (v5 only: the id of the result metadata the client has; scratch reused per thread)
+    // The result columns the answer may leave out, and (v5) the id of the result metadata
+    // the client has (scratch reused per thread).
     thread_local protocol::byte_buffer rmid;
-    rmid.clear();
-    if (sp->version >= protocol::protocol_version::v5) info.result_metadata_id_into(rmid);
+    sp->skipped_columns = prepared_access::for_execute(info, sp->version, rmid);
     protocol::execute_request e;
     e.id = info.id;
     e.result_metadata_id = rmid;
     auto& p = e.params;
+    p.skip_metadata = sp->skipped_columns != nullptr;
     p.consistency_level = s.consistency().value_or(prof.consistency);
     p.values = vals;
     p.names = names;

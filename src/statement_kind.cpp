@@ -459,6 +459,15 @@ statement_kind classify_prepared(std::string_view cql, const std::vector<prepare
     return resolve(scan_statement(cql), &markers, schema, default_keyspace);
 }
 
+bool selects_named_columns(std::string_view cql) noexcept {
+    lexer lex(cql);
+    if (!keyword(lex.next(), "SELECT")) return false;
+    auto t = lex.next();
+    if (keyword(t, "JSON")) t = lex.next();
+    if (keyword(t, "DISTINCT")) t = lex.next();
+    return t.kind != tk::end && !symbol(t, '*');
+}
+
 std::string identifier_name(std::string_view token) {
     std::string out;
     out.reserve(token.size());

@@ -67,7 +67,9 @@ class latency_tracker {
         : scale_ns_(scale.count() > 0 ? scale.count() : 1) {}
 
     /// Adds one response time, measured at `now`. The driver records every request that
-    /// got an answer from the host (server errors included, client errors excluded).
+    /// got an answer from the host (server errors included, client errors excluded) when
+    /// the load balancing policy of its profile reads latencies
+    /// (load_balancing_policy::reads_latencies()).
     void record(std::chrono::nanoseconds latency, clock::time_point now = clock::now()) noexcept;
     /// The current average, sample count and time of the last update.
     snapshot get() const noexcept;

@@ -12,6 +12,7 @@
 /// The routing key of a bound statement comes from the partition key markers the server
 /// named in the PREPARED answer (pk_indexes), so token-aware routing sends it to a replica.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <limits>
@@ -40,6 +41,13 @@ struct prepared_column {
     std::string name;          ///< the column (or marker) name
     protocol::data_type type;  ///< its CQL type
 };
+
+/// \cond internal
+namespace detail {
+struct result_columns;   // the result columns EXECUTE may skip (src/detail/result_columns.hpp)
+struct prepared_access;  // the driver's access to them
+}  // namespace detail
+/// \endcond
 
 /// What the server answered to PREPARE (owned copies).
 struct prepared_info {
@@ -77,8 +85,16 @@ struct prepared_info {
     }
 
   private:
+    friend struct detail::prepared_access;
     mutable std::mutex mutex_;
     mutable protocol::byte_buffer result_metadata_id_;
+    // The result columns an EXECUTE leaves out of its answer (skip_metadata) and reads its
+    // rows with, or null (never skipped). Replaced when the server's answers show that they
+    // changed; every version stays in versions_ while the statement lives, since results
+    // read with an older one may still be in the user's hands.
+    mutable std::atomic<const detail::result_columns*> skippable_{nullptr};
+    mutable std::vector<std::shared_ptr<const detail::result_columns>> versions_;
+    bool skip_with_v4_ = false;  // its columns are named in its text (v4 cannot tell a change)
 };
 
 class bound_statement;

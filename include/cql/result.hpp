@@ -42,9 +42,11 @@
 namespace cql {
 
 class row_view;
+struct prepared_info;
 
 /// \cond internal
 namespace detail {
+struct prepared_access;  // (src/detail/result_columns.hpp)
 template <class T>
 struct optional_inner {
     using type = void;
@@ -275,8 +277,10 @@ class result {
     /// Set by the session after its schema agreement wait.
     void set_schema_in_agreement(bool yes) noexcept;
 
-    /// Rows (empty for other kinds).
-    const protocol::result_metadata& metadata() const noexcept { return st().rows.metadata; }
+    /// The columns of the rows (names and types; none for other kinds). For a prepared
+    /// SELECT whose answer left them out (skip_metadata: the driver asks for that once it
+    /// knows them), the prepared statement's; read the paging state with paging_state().
+    const protocol::result_metadata& metadata() const noexcept { return columns(); }
     /// Columns per row (from the metadata; also with skip_metadata).
     std::size_t column_count() const noexcept {
         return static_cast<std::size_t>(st().rows.metadata.column_count);
@@ -323,13 +327,13 @@ class result {
         const protocol::result_metadata* meta_ = nullptr;
     };
     /// The first row: `for (cql::row_view row : r)`.
-    iterator begin() const noexcept { return {st().rows.rows().begin(), &st().rows.metadata}; }
+    iterator begin() const noexcept { return {st().rows.rows().begin(), &columns()}; }
     /// Past the last row.
-    iterator end() const noexcept { return {st().rows.rows().end(), &st().rows.metadata}; }
+    iterator end() const noexcept { return {st().rows.rows().end(), &columns()}; }
     /// The first row; for a result without rows an empty row (size() 0) whose get() throws
     /// saying so.
     row_view front() const noexcept {
-        if (empty()) return row_view({}, &st().rows.metadata);
+        if (empty()) return row_view({}, &columns());
         return *begin();
     }
 
@@ -350,6 +354,10 @@ class result {
         std::string_view keyspace;
         kind which = kind::none;
         bool schema_agreement = true;
+        // The rows came without metadata: they are read with the prepared statement's
+        // columns (`read_with`, which `statement` keeps alive).
+        const protocol::result_metadata* read_with = nullptr;
+        std::shared_ptr<const prepared_info> statement;
     };
     struct state_release {
         void operator()(state* s) const noexcept;
@@ -358,6 +366,10 @@ class result {
     static std::unique_ptr<state, state_release> new_state();
     static const state& empty_state() noexcept;
     const state& st() const noexcept { return s_ ? *s_ : empty_state(); }
+    const protocol::result_metadata& columns() const noexcept {
+        return st().read_with ? *st().read_with : st().rows.metadata;
+    }
+    friend struct detail::prepared_access;
 
     std::unique_ptr<state, state_release> s_;
 };

@@ -517,4 +517,28 @@ std::error_code encode_request_frame(byte_buffer& out, protocol_version v, std::
     return encode_frame_impl(out, v, stream, m, prefix, tracing);
 }
 
+std::error_code clear_execute_flag(std::span<std::uint8_t> frame, std::uint32_t flag) {
+    auto split = split_frame(frame);
+    if (split.error) return split.error;
+    const auto& h = split.frame.header;
+    if (split.consumed != frame.size()) return codec_errc::invalid_value;
+    if (h.is_response) return codec_errc::unexpected_direction;
+    if (h.op != opcode::execute || h.has(frame_flags::compression))
+        return codec_errc::invalid_value;
+    // <prefix><id>[<result_metadata_id>]<consistency><flags>
+    byte_reader r(split.frame.body);
+    body_prefix prefix;
+    read_body_prefix(r, h, prefix);
+    (void)r.short_bytes();
+    if (is_v5(h.version)) (void)r.short_bytes();
+    (void)r.u16();
+    const auto at = frame_header_size + r.position();
+    const std::size_t width = is_v5(h.version) ? 4 : 1;
+    if (!r.ok() || r.remaining() < width) return codec_errc::truncated;
+    if (!is_v5(h.version) && flag > 0xff) return codec_errc::invalid_value;
+    for (std::size_t i = 0; i < width; ++i)  // big-endian
+        frame[at + i] &= static_cast<std::uint8_t>(~(flag >> (8 * (width - 1 - i))) & 0xff);
+    return {};
+}
+
 }  // namespace cql::protocol

@@ -91,6 +91,7 @@ class channel_pool {
 };
 
 class request;
+struct result_columns;  // (result_columns.hpp)
 
 // What a user's cancellation slot holds: the request while it runs (nulled, on its shard,
 // when it completes).
@@ -141,6 +142,9 @@ struct request_spec {
     std::chrono::milliseconds timeout{0};
     const execution_profile* profile = nullptr;
     std::shared_ptr<const prepared_info> prepared;  // execute
+    // execute: the result columns the server was asked to leave out (skip_metadata) and the
+    // rows are read with (a version of prepared's); null when not skipped.
+    const result_columns* skipped_columns = nullptr;
     std::vector<std::shared_ptr<const prepared_info>> batch_prepared;
     diagnostics* diag = nullptr;
     host_ptr only_host;          // set: the plan is this host alone (prepare on every host)
@@ -194,6 +198,12 @@ class request final : public timer_entry {
     void send_main(attempt& a);
     void on_attempt_answer(attempt& a, std::error_code ec, response&& r);
     void on_main_answer(attempt& a, std::error_code ec, response&& r);
+    // Rows of a prepared statement: the columns they are read with. False when the request
+    // went again or failed instead.
+    bool read_columns(attempt& a, result& res);
+    // A re-preparation's answer: the statement's result columns as the server has them now
+    // (how v4 learns that its table changed).
+    void adopt_prepared(attempt& a, response& r);
     bool start_reprepare(attempt& a);
     void send_prepare(attempt& a);
     void on_prepare_answer(attempt& a, std::error_code ec, response&& r);

@@ -81,6 +81,10 @@ statement_kind classify_simple(std::string_view cql, GetSchema&& get_schema,
     return resolve(s, nullptr, schema.get(), ks);
 }
 
+// True for a SELECT whose text names its columns (`SELECT a, b FROM`, not `SELECT *`, with
+// or without JSON / DISTINCT): its rows' columns change only when it is prepared again.
+bool selects_named_columns(std::string_view cql) noexcept;
+
 // The CQL name an identifier token stands for: unquoted lower-cased, quoted unescaped.
 std::string identifier_name(std::string_view token);
 

@@ -6,6 +6,7 @@
 #include "cql/cluster.hpp"
 #include "cql/protocol/requests.hpp"
 #include "detail/engine.hpp"
+#include "detail/result_columns.hpp"
 
 namespace cql::detail {
 
@@ -76,6 +77,7 @@ struct request::attempt final : stream_callback, pool_waiter {
     std::int16_t stream = -1;
     state st = state::idle;
     bool reprepared = false;
+    bool asked_for_columns = false;  // sent again without skip_metadata (stale columns)
     std::size_t prepare_index = 0;
     clock::time_point sent_at{};
     p::byte_buffer aux;  // a USE or PREPARE frame
@@ -87,6 +89,7 @@ struct request::attempt final : stream_callback, pool_waiter {
         stream = -1;
         st = state::idle;
         reprepared = false;
+        asked_for_columns = false;
         prepare_index = 0;
         aux.clear();
     }
@@ -346,8 +349,13 @@ void request::on_attempt_answer(attempt& a, std::error_code ec, response&& r) {
 }
 
 void request::on_main_answer(attempt& a, std::error_code ec, response&& r) {
+    // The host's response time, for a policy that avoids slow hosts: answers and server
+    // errors count, client errors not. (The connection read the clock for the answer.)
+    if (spec.track_latency && a.host && (!ec || ec.category() == server_category())) {
+        const auto at = a.chan->last_read();
+        a.host->latency().record(at - a.sent_at, at);
+    }
     if (!ec) {
-        if (spec.track_latency && a.host) a.host->latency().record(a.chan->last_read() - a.sent_at);
         result res;
         if (auto rec = result::from_response(std::move(r), res)) {
             release(a);
@@ -355,10 +363,9 @@ void request::on_main_answer(attempt& a, std::error_code ec, response&& r) {
             finish(rec, result{}, message_only("malformed response: " + rec.message()));
             return;
         }
-        // What a successful answer changes: the prepared statement's result metadata id
-        // (v5), the keyspace of the connection (and of the cluster) after a USE.
-        if (spec.prepared && res.type() == result::kind::rows && res.metadata().new_metadata_id)
-            spec.prepared->set_result_metadata_id(*res.metadata().new_metadata_id);
+        // What a successful answer changes: the prepared statement's result columns, the
+        // keyspace of the connection (and of the cluster) after a USE.
+        if (spec.prepared && res.type() == result::kind::rows && !read_columns(a, res)) return;
         if (res.type() == result::kind::set_keyspace) {
             a.chan->keyspace = std::string(res.keyspace());
             if (spec.session_keyspace.empty()) env_->keyspace_changed(a.chan->keyspace);
@@ -401,6 +408,51 @@ void request::on_main_answer(attempt& a, std::error_code ec, response&& r) {
     on_failure(a, ec, std::move(diag));
 }
 
+bool request::read_columns(attempt& a, result& res) {
+    const auto& m = res.metadata();
+    if (m.new_metadata_id) {  // v5: the columns changed, the answer has the new ones
+        prepared_access::replace(*spec.prepared, m, *m.new_metadata_id);
+        return true;
+    }
+    if (!m.no_metadata || !spec.skipped_columns) return true;
+    const auto* cols = spec.skipped_columns;
+    if (cols->metadata.column_count == m.column_count && !a.asked_for_columns) {
+        prepared_access::read_with(res, spec.prepared, *cols);
+        return true;
+    }
+    // Rows that do not fit the columns skipped: the table changed and the server's statement
+    // with it, unnoticed (v4). The same request again (a read), asking for the metadata.
+    prepared_access::stop_skipping(*spec.prepared);
+    const auto why = "rows of " + std::to_string(m.column_count) +
+                     " columns for a statement prepared with " +
+                     std::to_string(cols->metadata.column_count);
+    if (!a.asked_for_columns && !spec.pinned &&
+        !p::clear_execute_flag(spec.frame, p::query_flags::skip_metadata)) {
+        a.asked_for_columns = true;
+        env_->log(log_level::info, why + " (the table changed): executed again with its metadata");
+        send_main(a);
+        return false;
+    }
+    release(a);
+    a.st = attempt::state::over;
+    finish(errc::unexpected_response, result{},
+           message_only("malformed response: " + why + ", without metadata"));
+    return false;
+}
+
+void request::adopt_prepared(attempt& a, response& r) {
+    p::response msg;
+    if (r.decode(msg)) return;
+    const auto* pr = std::get_if<p::prepared_result>(&msg);
+    if (!pr) return;
+    std::optional<p::bytes_view> id;
+    if (a.chan->version() >= p::protocol_version::v5) id = pr->result_metadata_id;
+    const auto* now = prepared_access::replace(*spec.prepared, pr->result, id);
+    if (!spec.skipped_columns) return;
+    spec.skipped_columns = now;
+    if (!now) (void)p::clear_execute_flag(spec.frame, p::query_flags::skip_metadata);
+}
+
 void request::send_prepare(attempt& a) {
     const auto& info = spec.prepared ? *spec.prepared : *spec.batch_prepared.at(a.prepare_index);
     const bool v5 = a.chan->version() >= p::protocol_version::v5;
@@ -432,6 +484,7 @@ void request::on_prepare_answer(attempt& a, std::error_code ec, response&& r) {
         send_prepare(a);
         return;
     }
+    if (spec.prepared) adopt_prepared(a, r);
     // Prepared again: the request again, on the same connection (after a USE if the
     // preparation moved the connection to another keyspace).
     use_channel(a, *a.pool, *a.chan);

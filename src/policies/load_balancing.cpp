@@ -259,6 +259,10 @@ void token_aware_policy::on_up(const host_ptr& h) {
 void token_aware_policy::on_down(const host_ptr& h) {
     child_->on_down(h);
 }
+bool token_aware_policy::reads_latencies() const noexcept {
+    return opts_.avoid_slow_replicas || child_->reads_latencies();
+}
+
 void token_aware_policy::on_token_map(std::shared_ptr<const token_map> map) {
     map_.store(map);
     child_->on_token_map(std::move(map));

@@ -18,6 +18,7 @@
 #include "cql/protocol/responses.hpp"
 #include "detail/direct_completion.hpp"
 #include "detail/engine.hpp"
+#include "detail/result_columns.hpp"
 
 namespace {
 
@@ -34,6 +35,7 @@ struct sent {
     p::opcode op{};
     std::string query;  // QUERY / PREPARE text
     std::int16_t id = 0;
+    bool skip_metadata = false;  // EXECUTE
     bool abandoned = false;
     bool answered = false;
 };
@@ -52,6 +54,8 @@ class mock_channel final : public channel {
         if (auto* q = std::get_if<p::query_request>(&d.message)) s.query = std::string(q->query);
         if (auto* pr = std::get_if<p::prepare_request>(&d.message))
             s.query = std::string(pr->query);
+        if (auto* ex = std::get_if<p::execute_request>(&d.message))
+            s.skip_metadata = ex->params.skip_metadata;
         s.id = id = next_id++;
         log.push_back(s);
         return {};
@@ -61,7 +65,7 @@ class mock_channel final : public channel {
             if (s.id == id) s.abandoned = true;
     }
     p::protocol_version version() const noexcept override { return p::protocol_version::v4; }
-    clock::time_point last_read() const noexcept override { return clock::time_point{}; }
+    clock::time_point last_read() const noexcept override { return read_at; }
 
     // Answers the oldest unanswered, not abandoned frame.
     sent& pending() {
@@ -73,7 +77,8 @@ class mock_channel final : public channel {
     std::size_t sends() const { return log.size(); }
 
     std::string name;
-    std::error_code refuse;  // send() fails with it (nothing sent)
+    std::error_code refuse;       // send() fails with it (nothing sent)
+    clock::time_point read_at{};  // when the answers were read (last_read())
     std::int16_t next_id = 0;
     std::vector<sent> log;
 };
@@ -250,6 +255,60 @@ p::error_response write_timeout() {
     return e;
 }
 
+// Rows of text columns `names` (one row, `cells`), with their metadata or without it
+// (skip_metadata), and with a v5 METADATA_CHANGED id when `new_id` is set.
+void answer_rows(mock_channel& c, const std::vector<std::string>& names,
+                 const std::vector<std::string>& cells, bool with_metadata,
+                 std::optional<p::byte_buffer> new_id = std::nullopt) {
+    auto& s = c.pending();
+    s.answered = true;
+    const auto v = new_id ? p::protocol_version::v5 : p::protocol_version::v4;
+    p::result_metadata m;
+    m.column_count = static_cast<std::int32_t>(names.size());
+    m.no_metadata = !with_metadata;
+    if (with_metadata)
+        for (const auto& n : names)
+            m.columns.push_back({"ks", "t", n, p::data_type(p::type_id::varchar)});
+    if (new_id) m.new_metadata_id = p::bytes_view(*new_id);
+    p::byte_buffer f;
+    auto at = p::begin_response_frame(f, v, s.id, p::opcode::result);
+    p::rows_result_writer w(f, v, m);
+    for (const auto& cell : cells)
+        w.add_cell(p::as_bytes(cell));
+    REQUIRE_FALSE(w.finish());
+    p::end_response_frame(f, at);
+    auto* cb = s.cb;
+    cb->on_answer({}, make_response(f));
+}
+// The PREPARED answer to a re-preparation: result columns `names` (text).
+void answer_prepared(mock_channel& c, const prepared_info& info,
+                     const std::vector<std::string>& names) {
+    auto& s = c.pending();
+    s.answered = true;
+    p::prepared_result pr;
+    pr.id = info.id;
+    pr.metadata.columns.push_back({"ks", "t", "k", p::data_type(p::type_id::varchar)});
+    pr.result.column_count = static_cast<std::int32_t>(names.size());
+    for (const auto& n : names)
+        pr.result.columns.push_back({"ks", "t", n, p::data_type(p::type_id::varchar)});
+    p::byte_buffer f;
+    p::encode_response_frame(f, p::protocol_version::v4, s.id, pr);
+    auto* cb = s.cb;
+    cb->on_answer({}, make_response(f));
+}
+
+// A prepared SELECT of text columns `names`, as the session prepares it: its EXECUTEs skip
+// the result metadata.
+std::shared_ptr<prepared_info> prepared_select(const std::vector<std::string>& names) {
+    auto info = std::make_shared<prepared_info>();
+    info->query = "SELECT k, v FROM ks.t WHERE k = ?";
+    info->id = {1, 2, 3};
+    for (const auto& n : names)
+        info->result_columns.push_back({"ks", "t", n, p::data_type(p::type_id::varchar)});
+    prepared_access::init(*info, true);
+    return info;
+}
+
 // ---- the fixture -----------------------------------------------------------------------
 
 struct fixture {
@@ -281,6 +340,7 @@ struct fixture {
         r.spec.idempotent = idempotent;
         r.spec.timeout = timeout;
         r.spec.diag = into ? nullptr : &diag;
+        r.spec.track_latency = track_latency;
         statement st(std::move(q));
         REQUIRE_FALSE(st.encode_query_frame(r.spec.frame, p::protocol_version::v4));
         r.op = result_completion(new capture(into ? into : &out));
@@ -288,7 +348,29 @@ struct fixture {
         return r;
     }
 
+    // An EXECUTE of `info` (v4), encoded as the session does (skipping its result metadata
+    // when it can), started on the mock shard; it completes into `out` and `diag`.
+    request& execute(const std::shared_ptr<const prepared_info>& info, bool idempotent = true) {
+        auto& r = *requests.emplace_back(std::make_unique<request>());
+        r.spec.type = request_spec::kind::execute;
+        r.spec.profile = &profile;
+        r.spec.idempotent = idempotent;
+        r.spec.timeout = 1000ms;
+        r.spec.diag = &diag;
+        r.spec.prepared = info;
+        p::byte_buffer rmid;
+        r.spec.skipped_columns = prepared_access::for_execute(*info, p::protocol_version::v4, rmid);
+        p::execute_request e;
+        e.id = info->id;
+        e.params.skip_metadata = r.spec.skipped_columns != nullptr;
+        REQUIRE_FALSE(p::encode_request_frame(r.spec.frame, p::protocol_version::v4, 0, e));
+        r.op = result_completion(new capture(&out));
+        r.start(shard);
+        return r;
+    }
+
     mock_shard shard;
+    bool track_latency = false;  // of the requests started from now on
     execution_profile profile;
     std::vector<host_ptr> host_list;
     std::vector<std::unique_ptr<mock_pool>> pool_list;
@@ -556,17 +638,7 @@ TEST_CASE("engine: UNPREPARED: re-prepared on that connection, then executed aga
     auto info = std::make_shared<prepared_info>();
     info->query = "SELECT * FROM t WHERE k = ?";
     info->id = {1, 2, 3};
-    auto& r = *f.requests.emplace_back(std::make_unique<request>());
-    r.spec.type = request_spec::kind::execute;
-    r.spec.profile = &f.profile;
-    r.spec.idempotent = false;  // (re-preparing is not a retry: it was not executed)
-    r.spec.timeout = 1000ms;
-    r.spec.prepared = info;
-    p::execute_request e;
-    e.id = info->id;
-    p::encode_request_frame(r.spec.frame, p::protocol_version::v4, 0, e);
-    r.op = result_completion(new capture(&f.out));
-    r.start(f.shard);
+    f.execute(info, false);  // (re-preparing is not a retry: it was not executed)
     p::error_response u;
     u.code = p::error_code::unprepared;
     u.message = "Prepared query with ID 010203 not found";
@@ -606,4 +678,153 @@ TEST_CASE("engine: a USE result changes the cluster's keyspace unless the sessio
     answer_keyspace(f.chan(0), "app");
     CHECK(f.shard.cluster_keyspace == "app");
     CHECK(f.chan(0).keyspace == "app");
+}
+
+TEST_CASE("engine: rows that came without metadata are read with the statement's columns") {
+    fixture f;
+    auto info = prepared_select({"k", "v"});
+    f.execute(info);
+    REQUIRE(f.chan(0).sends() == 1);
+    CHECK(f.chan(0).log.at(0).skip_metadata);
+    answer_rows(f.chan(0), {"k", "v"}, {"a", "b"}, false);
+    REQUIRE(f.out.done);
+    REQUIRE_FALSE(f.out.ec);
+    const auto& r = f.out.r;
+    REQUIRE(r.metadata().columns.size() == 2);
+    CHECK(r.metadata().columns[1].name == "v");
+    CHECK(r.front().get<std::string>("v") == "b");
+    CHECK_FALSE(r.has_more_pages());
+    CHECK(f.chan(0).sends() == 1);
+}
+
+TEST_CASE("engine: a prepared statement without result columns does not skip them") {
+    fixture f;
+    auto info = prepared_select({});
+    f.execute(info);
+    CHECK_FALSE(f.chan(0).log.at(0).skip_metadata);
+    auto lwt = std::make_shared<prepared_info>();
+    lwt->query = "UPDATE ks.t SET v = ? WHERE k = ? IF v = ?";
+    lwt->result_columns.push_back({"ks", "t", "[applied]", p::data_type(p::type_id::boolean)});
+    lwt->lwt = true;
+    prepared_access::init(*lwt, false);
+    p::byte_buffer rmid;
+    CHECK(prepared_access::for_execute(*lwt, p::protocol_version::v5, rmid) == nullptr);
+    // v4 cannot tell that the columns of `SELECT *` changed: those are not skipped there.
+    auto star = prepared_select({"k", "v"});
+    auto star_v4 = std::make_shared<prepared_info>();
+    star_v4->query = "SELECT * FROM ks.t";
+    star_v4->result_columns = star->result_columns;
+    prepared_access::init(*star_v4, false);
+    CHECK(prepared_access::for_execute(*star_v4, p::protocol_version::v4, rmid) == nullptr);
+    CHECK(prepared_access::for_execute(*star_v4, p::protocol_version::v5, rmid) != nullptr);
+}
+
+TEST_CASE("engine: rows that do not fit the columns skipped: executed again with metadata") {
+    fixture f;
+    auto info = prepared_select({"k", "v"});
+    f.execute(info);
+    // Another client prepared the statement again after `ALTER TABLE ... ADD w`, unnoticed.
+    answer_rows(f.chan(0), {"k", "v", "w"}, {"a", "b", "c"}, false);
+    CHECK_FALSE(f.out.done);
+    REQUIRE(f.chan(0).sends() == 2);
+    CHECK(f.chan(0).log.at(1).op == p::opcode::execute);
+    CHECK_FALSE(f.chan(0).log.at(1).skip_metadata);
+    answer_rows(f.chan(0), {"k", "v", "w"}, {"a", "b", "c"}, true);
+    REQUIRE(f.out.done);
+    REQUIRE_FALSE(f.out.ec);
+    CHECK(f.out.r.front().get<std::string>("w") == "c");
+    CHECK(f.chan(1).sends() == 0);
+    // The statement no longer skips its columns.
+    p::byte_buffer rmid;
+    CHECK(prepared_access::for_execute(*info, p::protocol_version::v4, rmid) == nullptr);
+    fixture g;
+    g.execute(info);
+    CHECK_FALSE(g.chan(0).log.at(0).skip_metadata);
+}
+
+TEST_CASE("engine: a server that answers without metadata again fails the request clearly") {
+    fixture f;
+    f.execute(prepared_select({"k", "v"}));
+    answer_rows(f.chan(0), {"k", "v", "w"}, {"a", "b", "c"}, false);
+    answer_rows(f.chan(0), {"k", "v", "w"}, {"a", "b", "c"}, false);
+    REQUIRE(f.out.done);
+    CHECK(f.out.ec == errc::unexpected_response);
+    CHECK(f.diag.message ==
+          "malformed response: rows of 3 columns for a statement prepared with 2, without "
+          "metadata");
+    CHECK(f.chan(0).sends() == 2);
+}
+
+TEST_CASE("engine: a re-preparation's answer gives the statement's columns as they are now") {
+    fixture f;
+    auto info = prepared_select({"k", "v"});
+    f.execute(info);
+    p::error_response u;
+    u.code = p::error_code::unprepared;
+    u.message = "Prepared query with ID 010203 not found";
+    u.details = p::unprepared_info{info->id};
+    answer_error(f.chan(0), u);
+    answer_prepared(f.chan(0), *info, {"k", "v", "w"});
+    REQUIRE(f.chan(0).sends() == 3);
+    CHECK(f.chan(0).log.at(2).skip_metadata);
+    answer_rows(f.chan(0), {"k", "v", "w"}, {"a", "b", "c"}, false);
+    REQUIRE(f.out.done);
+    REQUIRE_FALSE(f.out.ec);
+    REQUIRE(f.out.r.metadata().columns.size() == 3);
+    CHECK(f.out.r.front().get<std::string>("w") == "c");
+    // Later executions read with the new columns too.
+    fixture g;
+    g.execute(info);
+    answer_rows(g.chan(0), {"k", "v", "w"}, {"d", "e", "f"}, false);
+    REQUIRE(g.out.done);
+    CHECK(g.out.r.front().get<std::string>("w") == "f");
+}
+
+TEST_CASE("engine: v5 METADATA_CHANGED replaces the statement's columns and id") {
+    auto info = prepared_select({"k", "v"});
+    info->set_result_metadata_id(p::byte_buffer{7});
+    fixture before;
+    before.execute(info);
+    answer_rows(before.chan(0), {"k", "v"}, {"a", "b"}, false);
+    REQUIRE(before.out.done);
+    fixture f;
+    f.execute(info);
+    answer_rows(f.chan(0), {"k", "v", "w"}, {"a", "b", "c"}, true, p::byte_buffer{8, 9});
+    REQUIRE(f.out.done);
+    REQUIRE_FALSE(f.out.ec);
+    CHECK(f.out.r.front().get<std::string>("w") == "c");
+    p::byte_buffer rmid;
+    const auto* now = prepared_access::for_execute(*info, p::protocol_version::v5, rmid);
+    CHECK(rmid == p::byte_buffer{8, 9});
+    REQUIRE(now != nullptr);
+    REQUIRE(now->metadata.columns.size() == 3);
+    CHECK(now->metadata.columns[2].name == "w");
+    // A result read with the old columns stays valid: every version is kept.
+    REQUIRE(before.out.r.metadata().columns.size() == 2);
+    CHECK(before.out.r.front().get<std::string>("v") == "b");
+}
+
+TEST_CASE("engine: answers and server errors are timed for a policy that reads latencies") {
+    fixture f;
+    f.track_latency = true;
+    auto& lat = f.host_list[0]->latency();
+    f.start();
+    f.chan(0).read_at = f.shard.t + 3ms;
+    answer_void(f.chan(0));
+    CHECK(lat.get().samples == 1);
+    CHECK(lat.get().average == 3ms);
+    CHECK(lat.get().last_update == f.shard.t + 3ms);
+    f.out = {};
+    f.start("SELECT 1", false);
+    answer_error(f.chan(0), unavailable());  // a server error counts
+    CHECK(lat.get().samples == 2);
+    outcome broken;
+    f.start("SELECT 2", false, 1000ms, &broken);
+    break_connection(f.chan(0));  // a client error does not
+    CHECK(lat.get().samples == 2);
+
+    fixture g;  // a policy that does not read them: nothing measured
+    g.start();
+    answer_void(g.chan(0));
+    CHECK(g.host_list[0]->latency().get().samples == 0);
 }

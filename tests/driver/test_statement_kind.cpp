@@ -239,6 +239,22 @@ TEST_CASE("the schema is consulted only for increments the text cannot settle",
     CHECK(schema_calls == 1);
 }
 
+TEST_CASE("SELECTs that name their columns, and those that do not", "[statement_kind]") {
+    using cql::detail::selects_named_columns;
+    CHECK(selects_named_columns("SELECT k, v FROM ks.t WHERE k = ?"));
+    CHECK(selects_named_columns("  select \"V\" from t"));
+    CHECK(selects_named_columns("SELECT JSON k, v FROM t"));
+    CHECK(selects_named_columns("SELECT DISTINCT k FROM t"));
+    CHECK(selects_named_columns("/* all */ SELECT count(*) FROM t"));
+    CHECK_FALSE(selects_named_columns("SELECT * FROM ks.t WHERE k = ?"));
+    CHECK_FALSE(selects_named_columns("select\n  *  from t"));
+    CHECK_FALSE(selects_named_columns("SELECT JSON * FROM t"));
+    CHECK_FALSE(selects_named_columns("SELECT DISTINCT * FROM t"));
+    CHECK_FALSE(selects_named_columns("INSERT INTO t (k) VALUES (1)"));
+    CHECK_FALSE(selects_named_columns("SELECT"));
+    CHECK_FALSE(selects_named_columns(""));
+}
+
 TEST_CASE("malformed text gives a verdict, never a crash", "[statement_kind]") {
     for (const char* q : {"UPDATE",
                           "UPDATE t SET",

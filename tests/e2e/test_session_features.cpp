@@ -317,3 +317,32 @@ TEST_CASE("prepared on every up node, and again on a node that restarts") {
         co_await cluster.async_close(use_awaitable);
     });
 }
+
+TEST_CASE("hosts' response times are measured when the profile's policy reads them") {
+    test_cluster tc;
+    const bool avoid_slow = GENERATE(false, true);
+    INFO("avoid_slow_replicas " << avoid_slow);
+    run([&](asio::io_context& io) -> asio::awaitable<void> {
+        auto cfg = tc.config();
+        cql::default_load_balancing_options lb;
+        lb.dc.local_dc = cfg.local_datacenter;
+        lb.token.avoid_slow_replicas = avoid_slow;
+        cql::execution_profile def;
+        def.load_balancing = cql::make_default_load_balancing(lb);
+        cfg.profiles = cql::execution_profiles(def);
+        cql::cluster cluster(io.get_executor(), cfg);
+        co_await cluster.async_connect(use_awaitable);
+        auto sel = co_await cluster.session().async_prepare(
+            "SELECT release_version FROM system.local", use_awaitable);
+        for (int i = 0; i < 10; ++i)
+            co_await cluster.session().async_execute(sel.bind(), use_awaitable);
+        std::uint64_t samples = 0;
+        for (const auto& h : cluster.hosts())
+            samples += h->latency().get().samples;
+        if (avoid_slow)
+            CHECK(samples >= 10);
+        else
+            CHECK(samples == 0);
+        co_await cluster.async_close(use_awaitable);
+    });
+}

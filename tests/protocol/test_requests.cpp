@@ -450,6 +450,41 @@ TEST_CASE("EXECUTE v5: <id><result_metadata_id><query_parameters>") {
                     .out);
 }
 
+TEST_CASE("clear_execute_flag clears one query flag of an EXECUTE frame, nothing else") {
+    const value_view vals[] = {value_view::of(as_bytes("x"))};
+    for (auto v : {protocol_version::v4, protocol_version::v5}) {
+        execute_request e;
+        const std::uint8_t id[] = {1, 2, 3};
+        const std::uint8_t rmid[] = {9, 9};
+        e.id = id;
+        if (v == protocol_version::v5) e.result_metadata_id = rmid;
+        e.params.values = vals;
+        e.params.skip_metadata = true;
+        e.params.page_size = 100;
+        body_prefix payload;  // a custom payload before the message
+        payload.custom_payload.push_back({"k", value_view::of(as_bytes("value"))});
+        byte_buffer frame;
+        REQUIRE_FALSE(encode_request_frame(frame, v, 7, e, &payload));
+        auto expected_frame = frame;
+        e.params.skip_metadata = false;
+        expected_frame.clear();
+        REQUIRE_FALSE(encode_request_frame(expected_frame, v, 7, e, &payload));
+        REQUIRE_FALSE(clear_execute_flag(frame, query_flags::skip_metadata));
+        CHECK(frame == expected_frame);
+        REQUIRE_FALSE(clear_execute_flag(frame, query_flags::skip_metadata));  // (twice: same)
+        CHECK(frame == expected_frame);
+        // Not an EXECUTE, or not a whole frame: refused, unchanged.
+        byte_buffer query;
+        REQUIRE_FALSE(encode_request_frame(query, v, 1, query_request{"SELECT 1", {}}));
+        const auto query_before = query;
+        CHECK(clear_execute_flag(query, query_flags::skip_metadata));
+        CHECK(query == query_before);
+        CHECK(clear_execute_flag(std::span(frame).first(frame.size() - 1),
+                                 query_flags::skip_metadata));
+        CHECK(clear_execute_flag(std::span(frame).first(12), query_flags::skip_metadata));
+    }
+}
+
 // ---------------------------------------------------------------- BATCH
 
 TEST_CASE("BATCH v4: statements by string and by id, serial consistency, timestamp") {

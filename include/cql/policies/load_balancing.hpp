@@ -221,6 +221,10 @@ class load_balancing_policy {
     virtual void on_down(const host_ptr&) {}
     /// A new token map snapshot (topology or keyspace replication changed).
     virtual void on_token_map(std::shared_ptr<const token_map>) {}
+    /// Whether the plans read the hosts' response times (host::latency()): the driver
+    /// measures the requests this policy routes only then. True unless a policy says it
+    /// does not; the built-in ones read them for token_aware_options::avoid_slow_replicas.
+    virtual bool reads_latencies() const noexcept { return true; }
 };
 
 // ----------------------------------------------------------------------------------------
@@ -255,6 +259,7 @@ class dc_aware_policy : public load_balancing_policy {
     void new_plan(const routing_info& info, query_plan& plan) const override;
     void on_add(const host_ptr& h) override;
     void on_remove(const host_ptr& h) override;
+    bool reads_latencies() const noexcept override { return false; }
 
     /// The local datacenter in use (configured or inferred; empty while unknown: then every
     /// host counts as local).
@@ -309,6 +314,7 @@ class token_aware_policy : public load_balancing_policy {
     void on_up(const host_ptr& h) override;
     void on_down(const host_ptr& h) override;
     void on_token_map(std::shared_ptr<const token_map> map) override;
+    bool reads_latencies() const noexcept override;
 
     /// The wrapped policy.
     const std::shared_ptr<load_balancing_policy>& child() const noexcept { return child_; }
@@ -338,6 +344,7 @@ class filtering_policy : public load_balancing_policy {
     void on_up(const host_ptr& h) override;
     void on_down(const host_ptr& h) override;
     void on_token_map(std::shared_ptr<const token_map> map) override;
+    bool reads_latencies() const noexcept override { return child_->reads_latencies(); }
 
   private:
     std::shared_ptr<load_balancing_policy> child_{};

@@ -284,6 +284,12 @@ std::error_code encode_request_frame(byte_buffer& out, protocol_version v, std::
 std::error_code encode_request_frame(byte_buffer& out, protocol_version v, std::int16_t stream,
                                      const execute_request& m, const body_prefix* prefix = nullptr,
                                      bool tracing = false);
+/// Clears the query flag `flag` (a query_flags bit) of the EXECUTE request frame `frame`
+/// (uncompressed, as encode_request_frame makes it), in place; nothing else changes. The
+/// driver sends a prepared SELECT again with its result metadata when the server's rows
+/// show that the metadata it skipped is stale. codec_errc for anything but a whole
+/// uncompressed EXECUTE request frame.
+std::error_code clear_execute_flag(std::span<std::uint8_t> frame, std::uint32_t flag);
 /// Any other single message type goes through the variant (they are not on the hot path).
 template <request_message M>
 requires(!std::is_same_v<M, query_request> && !std::is_same_v<M, execute_request>) std::error_code
