@@ -48,7 +48,8 @@ struct prepared_access {
     static const result_columns* replace(const prepared_info& info,
                                          const protocol::result_metadata& m,
                                          std::optional<protocol::bytes_view> id);
-    // The rows did not match the columns skipped: never skip for this statement again.
+    // The rows did not match the columns skipped: the statement's EXECUTEs ask for their
+    // metadata again (until a re-preparation's answer gives its columns anew).
     static void stop_skipping(const prepared_info& info);
     // Rows that came without metadata are read with `c` (a version of `info`'s).
     static void read_with(result& r, std::shared_ptr<const prepared_info> info,
