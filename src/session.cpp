@@ -171,6 +171,14 @@ void page_stream::start_next_row(detail::row_completion op, boost::asio::cancell
 namespace cql::detail {
 
 namespace {
+// The serial consistency sent: the statement's, else the profile's. SERIAL, the server's
+// default, is not sent unless the statement names it.
+std::optional<protocol::consistency> serial_of(std::optional<protocol::consistency> own,
+                                               const execution_profile& prof) {
+    if (own) return own;
+    if (prof.serial_consistency != protocol::consistency::serial) return prof.serial_consistency;
+    return std::nullopt;
+}
 
 // The routing key into `key` (cleared first; empty when a key column is not bound).
 void routing_key_into(const prepared_info& info, const std::vector<protocol::value_view>& values,
@@ -251,6 +259,7 @@ request_handle cluster_impl::make_request(const statement& s, diagnostics* d,
     std::vector<std::string_view> names;
     auto q = s.to_query(vals, names, prof.consistency);
     if (!s.page_size() && prof.page_size > 0) q.params.page_size = prof.page_size;
+    q.params.serial_consistency = serial_of(q.params.serial_consistency, prof);
     if (!q.params.default_timestamp && cfg_.client_timestamps)
         q.params.default_timestamp = next_timestamp();
     if (sp->version < protocol::protocol_version::v5) q.params.keyspace.reset();
@@ -300,7 +309,7 @@ request_handle cluster_impl::make_request(const bound_statement& b, diagnostics*
     else if (prof.page_size > 0)
         p.page_size = prof.page_size;
     p.paging_state = s.paging_state();
-    p.serial_consistency = s.serial_consistency();
+    p.serial_consistency = serial_of(s.serial_consistency(), prof);
     p.default_timestamp = s.timestamp();
     if (!p.default_timestamp && cfg_.client_timestamps) p.default_timestamp = next_timestamp();
     sp->cl = p.consistency_level;
@@ -374,7 +383,7 @@ request_handle cluster_impl::make_request(const batch& b, diagnostics* d,
     br.type = b.type();
     br.statements = stmts;
     br.consistency_level = b.consistency().value_or(prof.consistency);
-    br.serial_consistency = b.serial_consistency();
+    br.serial_consistency = serial_of(b.serial_consistency(), prof);
     br.default_timestamp = b.timestamp();
     if (!br.default_timestamp && cfg_.client_timestamps) br.default_timestamp = next_timestamp();
     sp->cl = br.consistency_level;

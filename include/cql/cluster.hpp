@@ -102,7 +102,10 @@ struct cluster_config {
     /// Unset: exponential, 500 ms .. 30 s.
     std::shared_ptr<reconnection_policy> reconnection;
 
-    std::string keyspace;           ///< USE at connect ("" : none)
+    /// The keyspace of unqualified names ("" : none): each connection is moved to it
+    /// (USE) before its first request, so a keyspace that does not exist fails requests,
+    /// not async_connect.
+    std::string keyspace;
     bool client_timestamps = true;  ///< monotonic microsecond timestamps on every write
     /// Topology and schema events within this window cause one refresh.
     std::chrono::milliseconds event_debounce{100};

@@ -517,24 +517,73 @@ std::error_code encode_request_frame(byte_buffer& out, protocol_version v, std::
     return encode_frame_impl(out, v, stream, m, prefix, tracing);
 }
 
-std::error_code clear_execute_flag(std::span<std::uint8_t> frame, std::uint32_t flag) {
+namespace {
+// Where <consistency> starts in a whole, uncompressed QUERY / EXECUTE / BATCH request
+// frame (0 with `ec` set otherwise).
+std::size_t consistency_offset(std::span<const std::uint8_t> frame, frame_header& h,
+                               std::error_code& ec) {
     auto split = split_frame(frame);
-    if (split.error) return split.error;
-    const auto& h = split.frame.header;
-    if (split.consumed != frame.size()) return codec_errc::invalid_value;
-    if (h.is_response) return codec_errc::unexpected_direction;
-    if (h.op != opcode::execute || h.has(frame_flags::compression))
-        return codec_errc::invalid_value;
-    // <prefix><id>[<result_metadata_id>]<consistency><flags>
+    ec = split.error;
+    if (!ec && split.consumed != frame.size()) ec = codec_errc::invalid_value;
+    if (ec) return 0;
+    h = split.frame.header;
+    if (h.is_response)
+        ec = codec_errc::unexpected_direction;
+    else if (h.has(frame_flags::compression))
+        ec = codec_errc::invalid_value;
+    if (ec) return 0;
     byte_reader r(split.frame.body);
     body_prefix prefix;
     read_body_prefix(r, h, prefix);
-    (void)r.short_bytes();
-    if (is_v5(h.version)) (void)r.short_bytes();
-    (void)r.u16();
-    const auto at = frame_header_size + r.position();
+    switch (h.op) {
+        case opcode::query:  // <query><consistency>...
+            (void)r.long_string();
+            break;
+        case opcode::execute:  // <id>[<result_metadata_id>]<consistency>...
+            (void)r.short_bytes();
+            if (is_v5(h.version)) (void)r.short_bytes();
+            break;
+        case opcode::batch: {  // <type><n><statement_1>...<statement_n><consistency>...
+            (void)r.u8();
+            const auto n = r.u16();
+            batch_statement s;
+            std::size_t count = 0;
+            for (std::uint16_t i = 0; i < n && r.ok(); ++i)
+                read_batch_statement(r, s, nullptr, count);
+            break;
+        }
+        default:
+            ec = codec_errc::invalid_value;
+            return 0;
+    }
+    if (!r.ok() || r.remaining() < 2) {
+        ec = codec_errc::truncated;
+        return 0;
+    }
+    return frame_header_size + r.position();
+}
+}  // namespace
+
+std::error_code set_request_consistency(std::span<std::uint8_t> frame, consistency cl) {
+    frame_header h;
+    std::error_code ec;
+    const auto at = consistency_offset(frame, h, ec);
+    if (ec) return ec;
+    const auto v = static_cast<std::uint16_t>(cl);
+    frame[at] = static_cast<std::uint8_t>(v >> 8);
+    frame[at + 1] = static_cast<std::uint8_t>(v & 0xff);
+    return {};
+}
+
+std::error_code clear_execute_flag(std::span<std::uint8_t> frame, std::uint32_t flag) {
+    frame_header h;
+    std::error_code ec;
+    const auto cl_at = consistency_offset(frame, h, ec);
+    if (ec) return ec;
+    if (h.op != opcode::execute) return codec_errc::invalid_value;
+    const auto at = cl_at + 2;  // <flags> follows <consistency>
     const std::size_t width = is_v5(h.version) ? 4 : 1;
-    if (!r.ok() || r.remaining() < width) return codec_errc::truncated;
+    if (frame.size() < at + width) return codec_errc::truncated;
     if (!is_v5(h.version) && flag > 0xff) return codec_errc::invalid_value;
     for (std::size_t i = 0; i < width; ++i)  // big-endian
         frame[at + i] &= static_cast<std::uint8_t>(~(flag >> (8 * (width - 1 - i))) & 0xff);

@@ -196,6 +196,9 @@ class request final : public timer_entry {
     void run(attempt& a);
     void use_channel(attempt& a, channel_pool& pool, channel& c);
     void send_main(attempt& a);
+    // The request did not go out on the attempt's connection (or was not applied there):
+    // the next host of the plan takes it, whatever its idempotence (a pinned one fails).
+    void not_sent(attempt& a, std::error_code ec);
     void on_attempt_answer(attempt& a, std::error_code ec, response&& r);
     void on_main_answer(attempt& a, std::error_code ec, response&& r);
     // Rows of a prepared statement: the columns they are read with. False when the request

@@ -158,7 +158,6 @@ void request::start(request_env& env) {
         return;
     }
     auto& a = new_attempt();
-    a.sent_at = started_;
     if (spec.pinned) {
         plan_done_ = true;
         a.chan = spec.pinned;
@@ -275,27 +274,38 @@ void request::use_channel(attempt& a, channel_pool& pool, channel& c) {
         return;
     }
     a.st = attempt::state::using_keyspace;
-    if (auto ec = c.send(&a, a.aux, a.stream)) {  // not sent: the next host
-        release(a);
-        note(*a.host, ec);
-        a.host = next_host();
-        run(a);
-    }
+    if (auto ec = c.send(&a, a.aux, a.stream)) not_sent(a, ec);
 }
 
 void request::send_main(attempt& a) {
     a.st = attempt::state::sent;
+    // (Timed from here: not the pool wait, the USE or the re-preparation before it, nor an
+    // earlier host's time.)
+    if (spec.track_latency) a.sent_at = env_->now();
     if (auto ec = a.chan->send(&a, spec.frame, a.stream)) {
-        // Nothing was sent: any host may take it.
-        release(a);
-        if (spec.pinned) {
-            fail_now(ec, ec.message());
+        // Nothing was sent: any host may take it, unless the request itself is refused.
+        if (ec == errc::request_too_large) {
+            release(a);
+            a.st = attempt::state::over;
+            fail_now(ec, "the request (" + std::to_string(spec.frame.size()) +
+                             " bytes) is larger than cluster_config::max_frame_size");
             return;
         }
-        note(*a.host, ec);
-        a.host = next_host();
-        run(a);
+        not_sent(a, ec);
     }
+}
+
+void request::not_sent(attempt& a, std::error_code ec) {
+    release(a);
+    if (spec.pinned) {
+        a.st = attempt::state::over;
+        fail_now(ec, ec.message());
+        return;
+    }
+    a.st = attempt::state::idle;
+    note(*a.host, ec);
+    a.host = next_host();
+    run(a);
 }
 
 // ---- answers -------------------------------------------------------------------------
@@ -334,7 +344,9 @@ void request::on_attempt_answer(attempt& a, std::error_code ec, response&& r) {
                 finish(ec, result{}, std::move(d));
                 return;
             }
-            on_failure(a, ec, r.diag());
+            // The connection failed before the request went out (or after an UNPREPARED):
+            // another host may take it, whatever its idempotence.
+            not_sent(a, ec);
             return;
         }
         case attempt::state::preparing:
@@ -475,6 +487,10 @@ void request::send_prepare(attempt& a) {
 }
 
 void request::on_prepare_answer(attempt& a, std::error_code ec, response&& r) {
+    if (ec && ec.category() != server_category()) {  // (the request was not applied)
+        not_sent(a, ec);
+        return;
+    }
     if (ec) {
         on_failure(a, ec, r.diag());
         return;
@@ -502,6 +518,17 @@ retry_decision request::judge(std::error_code ec, const diagnostics& diag) const
 void request::on_failure(attempt& a, std::error_code ec, diagnostics diag) {
     release(a);
     const auto decision = judge(ec, diag);
+    if (decision.consistency && *decision.consistency != spec.cl &&
+        (decision.action == retry_decision::type::retry_same_host ||
+         decision.action == retry_decision::type::retry_next_host)) {
+        // The retry goes at the consistency the policy chose (and later ones too).
+        if (auto cec = p::set_request_consistency(spec.frame, *decision.consistency)) {
+            a.st = attempt::state::over;
+            finish(cec, result{}, message_only("cannot change the consistency: " + cec.message()));
+            return;
+        }
+        spec.cl = *decision.consistency;
+    }
     switch (decision.action) {
         case retry_decision::type::retry_same_host:
             ++retries_;
@@ -589,7 +616,6 @@ void request::on_timer(clock::time_point now) {
             env_->log(log_level::debug, "speculative execution on " + h->endpoint().to_string());
             auto& a = new_attempt();
             a.host = std::move(h);
-            a.sent_at = now;
             run(a);
             if (done_) return;
         }

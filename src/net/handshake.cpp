@@ -141,7 +141,7 @@ client_handshake::step client_handshake::on_startup_answer(const p::frame_view& 
     if (!auth_) return fail(errc::authentication_failed, "no authenticator for " + cls);
     token_.clear();
     if (auto aec = auth_->initial_response(token_))
-        return fail(errc::authentication_failed, "the authenticator failed: " + aec.message());
+        return fail(aec, "the authenticator failed: " + aec.message());
     phase_ = phase::auth;
     return send_token(out);
 }
@@ -165,14 +165,14 @@ client_handshake::step client_handshake::on_auth_answer(const p::frame_view& f,
     if (ec) return fail(ec, "malformed authentication answer: " + ec.message());
     if (auto* ok = std::get_if<p::auth_success_response>(&decoded)) {
         if (auto aec = auth_->on_success(ok->token.value_or(p::bytes_view{})))
-            return fail(errc::authentication_failed, "the authenticator refused the server");
+            return fail(aec, "the authenticator refused the server: " + aec.message());
         phase_ = phase::finished;
         return step::done;
     }
     if (auto* ch = std::get_if<p::auth_challenge_response>(&decoded)) {
         token_.clear();
         if (auto aec = auth_->evaluate_challenge(ch->token.value_or(p::bytes_view{}), token_))
-            return fail(errc::authentication_failed, "the authenticator failed: " + aec.message());
+            return fail(aec, "the authenticator failed: " + aec.message());
         return send_token(out);
     }
     return fail(errc::unexpected_response,

@@ -223,6 +223,28 @@ TEST_CASE("SASL PLAIN authentication: success, wrong password, no credentials") 
         CHECK(connect(io, c) == errc::authentication_failed);
         CHECK(c->connect_diagnostics().message.find("PasswordAuthenticator") != std::string::npos);
     }
+    SECTION("an authenticator's own error code is the connection's") {
+        struct refusing final : cql::authenticator {
+            std::error_code initial_response(p::byte_buffer&) override {
+                return std::make_error_code(std::errc::permission_denied);
+            }
+            std::error_code evaluate_challenge(p::bytes_view, p::byte_buffer&) override {
+                return {};
+            }
+        };
+        struct provider final : cql::auth_provider {
+            std::unique_ptr<cql::authenticator> new_authenticator(std::string_view,
+                                                                  std::string_view) override {
+                return std::make_unique<refusing>();
+            }
+        };
+        auto cfg = config_for(server);
+        cfg.auth = std::make_shared<provider>();
+        auto c = connection::create(io.get_executor(), cfg);
+        CHECK(connect(io, c) == std::make_error_code(std::errc::permission_denied));
+        CHECK(c->connect_diagnostics().message.find("the authenticator failed") !=
+              std::string::npos);
+    }
 }
 
 TEST_CASE("unreachable host: a closed loopback port") {

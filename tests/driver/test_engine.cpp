@@ -36,6 +36,7 @@ struct sent {
     std::string query;  // QUERY / PREPARE text
     std::int16_t id = 0;
     bool skip_metadata = false;  // EXECUTE
+    p::consistency cl{};         // QUERY, EXECUTE
     bool abandoned = false;
     bool answered = false;
 };
@@ -54,8 +55,11 @@ class mock_channel final : public channel {
         if (auto* q = std::get_if<p::query_request>(&d.message)) s.query = std::string(q->query);
         if (auto* pr = std::get_if<p::prepare_request>(&d.message))
             s.query = std::string(pr->query);
-        if (auto* ex = std::get_if<p::execute_request>(&d.message))
+        if (auto* q = std::get_if<p::query_request>(&d.message)) s.cl = q->params.consistency_level;
+        if (auto* ex = std::get_if<p::execute_request>(&d.message)) {
             s.skip_metadata = ex->params.skip_metadata;
+            s.cl = ex->params.consistency_level;
+        }
         s.id = id = next_id++;
         log.push_back(s);
         return {};
@@ -341,6 +345,7 @@ struct fixture {
         r.spec.timeout = timeout;
         r.spec.diag = into ? nullptr : &diag;
         r.spec.track_latency = track_latency;
+        r.spec.use_keyspace = use_keyspace;
         statement st(std::move(q));
         REQUIRE_FALSE(st.encode_query_frame(r.spec.frame, p::protocol_version::v4));
         r.op = result_completion(new capture(into ? into : &out));
@@ -371,6 +376,7 @@ struct fixture {
 
     mock_shard shard;
     bool track_latency = false;  // of the requests started from now on
+    std::string use_keyspace;    // (idem)
     execution_profile profile;
     std::vector<host_ptr> host_list;
     std::vector<std::unique_ptr<mock_pool>> pool_list;
@@ -613,15 +619,8 @@ TEST_CASE("engine: hosts down or without pools: no_host_available naming them") 
 
 TEST_CASE("engine: a connection on another keyspace gets a USE first") {
     fixture f;
-    auto& r = *f.requests.emplace_back(std::make_unique<request>());
-    r.spec.type = request_spec::kind::query;
-    r.spec.profile = &f.profile;
-    r.spec.idempotent = true;
-    r.spec.timeout = 1000ms;
-    r.spec.use_keyspace = "app";
-    statement("SELECT * FROM t").encode_query_frame(r.spec.frame, p::protocol_version::v4);
-    r.op = result_completion(new capture(&f.out));
-    r.start(f.shard);
+    f.use_keyspace = "app";
+    f.start("SELECT * FROM t");
     REQUIRE(f.chan(0).sends() == 1);
     CHECK(f.chan(0).log.at(0).query == "USE app");
     answer_keyspace(f.chan(0), "app");
@@ -827,4 +826,85 @@ TEST_CASE("engine: answers and server errors are timed for a policy that reads l
     g.start();
     answer_void(g.chan(0));
     CHECK(g.host_list[0]->latency().get().samples == 0);
+}
+
+TEST_CASE("engine: a request larger than the frame size limit fails at once, on no other host") {
+    fixture f;
+    f.chan(0).refuse = errc::request_too_large;
+    f.start("UPDATE t SET v = 1 WHERE k = 1", true);
+    REQUIRE(f.out.done);
+    CHECK(f.out.ec == errc::request_too_large);
+    CHECK(f.diag.message.find("larger than cluster_config::max_frame_size") != std::string::npos);
+    CHECK(f.chan(1).sends() == 0);
+    CHECK(f.pool(0).in_use == 0);
+}
+
+TEST_CASE("engine: a connection lost before the request went out: the next host, any request") {
+    fixture f;
+    f.use_keyspace = "app";
+    f.start("UPDATE t SET v = 1 WHERE k = 1", false);  // not idempotent
+    REQUIRE(f.chan(0).log.at(0).query == "USE app");
+    break_connection(f.chan(0));  // during the USE
+    REQUIRE(f.chan(1).sends() == 1);
+    CHECK(f.chan(1).log.at(0).query == "USE app");
+    answer_keyspace(f.chan(1), "app");
+    REQUIRE(f.chan(1).sends() == 2);
+    CHECK(f.chan(1).log.at(1).query == "UPDATE t SET v = 1 WHERE k = 1");
+    answer_void(f.chan(1));
+    REQUIRE(f.out.done);
+    CHECK_FALSE(f.out.ec);
+    CHECK(f.chan(0).sends() == 1);  // the UPDATE never went to host 0
+
+    // During the re-preparation after UNPREPARED (not applied there either).
+    fixture g;
+    auto info = prepared_select({});
+    g.execute(info, false);
+    p::error_response u;
+    u.code = p::error_code::unprepared;
+    u.message = "Prepared query with ID 010203 not found";
+    u.details = p::unprepared_info{info->id};
+    answer_error(g.chan(0), u);
+    REQUIRE(g.chan(0).log.at(1).op == p::opcode::prepare);
+    break_connection(g.chan(0));
+    REQUIRE(g.chan(1).sends() == 1);
+    CHECK(g.chan(1).log.at(0).op == p::opcode::execute);
+    answer_void(g.chan(1));
+    REQUIRE(g.out.done);
+    CHECK_FALSE(g.out.ec);
+}
+
+TEST_CASE("engine: a host's response time counts from the request's send, not the USE before") {
+    fixture f;
+    f.track_latency = true;
+    f.use_keyspace = "app";
+    f.start();
+    f.shard.advance(5ms);
+    answer_keyspace(f.chan(0), "app");  // the request goes now
+    f.chan(0).read_at = f.shard.t + 2ms;
+    answer_void(f.chan(0));
+    REQUIRE(f.out.done);
+    CHECK(f.host_list[0]->latency().get().samples == 1);
+    CHECK(f.host_list[0]->latency().get().average == 2ms);
+}
+
+TEST_CASE("engine: a retry goes at the consistency the retry policy chose") {
+    // Retries an UNAVAILABLE once on the next host at ONE.
+    struct downgrading final : default_retry_policy {
+        retry_decision on_unavailable(const retry_request& req, p::consistency, int,
+                                      int) const override {
+            return req.retry_count == 0 ? retry_decision::retry_next_host(p::consistency::one)
+                                        : retry_decision::rethrow();
+        }
+    };
+    fixture f;
+    f.profile.retry = std::make_shared<downgrading>();
+    f.start("SELECT * FROM t");
+    CHECK(f.chan(0).log.at(0).cl == p::consistency::local_one);
+    answer_error(f.chan(0), unavailable());
+    REQUIRE(f.chan(1).sends() == 1);
+    CHECK(f.chan(1).log.at(0).cl == p::consistency::one);
+    CHECK(f.chan(1).log.at(0).query == "SELECT * FROM t");
+    answer_void(f.chan(1));
+    REQUIRE(f.out.done);
+    CHECK_FALSE(f.out.ec);
 }

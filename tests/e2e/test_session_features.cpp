@@ -346,3 +346,59 @@ TEST_CASE("hosts' response times are measured when the profile's policy reads th
         co_await cluster.async_close(use_awaitable);
     });
 }
+
+TEST_CASE("the profile's serial consistency goes with statements that have none of their own") {
+    test_cluster tc;
+    run([&](asio::io_context& io) -> asio::awaitable<void> {
+        auto cfg = tc.config();
+        cql::execution_profiles profiles;
+        auto local = profiles.default_profile();
+        local.serial_consistency = cql::consistency::local_serial;
+        profiles.add("local", local);
+        cfg.profiles = profiles;
+        cql::cluster cluster(io.get_executor(), cfg);
+        co_await cluster.async_connect(use_awaitable);
+        auto& s = cluster.session();
+        auto ks = ks_name("serial");
+        co_await create_schema(s, ks);
+        auto cond = co_await s.async_prepare(
+            "INSERT INTO " + ks + ".kv (k, c, v) VALUES (?, ?, ?) IF NOT EXISTS", use_awaitable);
+        // The serial consistency each kind of request carries on the wire.
+        auto serial_sent = [&](const auto& stmt) -> std::optional<cql::consistency> {
+            auto req = s.make_request(stmt, nullptr);
+            REQUIRE_FALSE(req->spec.ec);
+            auto split = p::split_frame(req->spec.frame);
+            p::decoded_request d;
+            REQUIRE_FALSE(p::decode_request(split.frame, d));
+            if (auto* q = std::get_if<p::query_request>(&d.message))
+                return q->params.serial_consistency;
+            if (auto* e = std::get_if<p::execute_request>(&d.message))
+                return e->params.serial_consistency;
+            return std::get<p::batch_request>(d.message).serial_consistency;
+        };
+        auto lwt =
+            cql::statement("UPDATE " + ks + ".kv SET v = 'b' WHERE k = 1 AND c = 1 IF v = 'a'");
+        cql::batch b;
+        b.add(cond.bind(2, 2, "x"));
+        // The default profile (SERIAL, the server's default): nothing sent.
+        CHECK(serial_sent(lwt) == std::nullopt);
+        CHECK(serial_sent(cond.bind(1, 1, "a")) == std::nullopt);
+        CHECK(serial_sent(b) == std::nullopt);
+        // The "local" profile: LOCAL_SERIAL, unless the statement says otherwise.
+        lwt.execution_profile("local");
+        b.execution_profile("local");
+        CHECK(serial_sent(lwt) == cql::consistency::local_serial);
+        CHECK(serial_sent(cond.bind(1, 1, "a").execution_profile("local")) ==
+              cql::consistency::local_serial);
+        CHECK(serial_sent(b) == cql::consistency::local_serial);
+        CHECK(serial_sent(cql::statement(lwt).serial_consistency(cql::consistency::serial)) ==
+              cql::consistency::serial);
+        // ... and the server takes them.
+        auto r = co_await s.async_execute(cond.bind(1, 1, "a").execution_profile("local"),
+                                          use_awaitable);
+        CHECK(cql::applied(r));
+        r = co_await s.async_execute(lwt, use_awaitable);
+        CHECK(cql::applied(r));
+        co_await cluster.async_close(use_awaitable);
+    });
+}

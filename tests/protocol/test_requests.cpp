@@ -485,6 +485,50 @@ TEST_CASE("clear_execute_flag clears one query flag of an EXECUTE frame, nothing
     }
 }
 
+TEST_CASE("set_request_consistency rewrites the consistency of QUERY, EXECUTE and BATCH") {
+    const value_view vals[] = {value_view::of(as_bytes("x")), value_view::null()};
+    const std::uint8_t id[] = {1, 2, 3};
+    body_prefix payload;
+    payload.custom_payload.push_back({"k", value_view::of(as_bytes("value"))});
+    for (auto v : {protocol_version::v4, protocol_version::v5}) {
+        // Each frame, encoded at QUORUM then rewritten to ONE, equals the one encoded at ONE.
+        auto check = [&](auto make) {
+            byte_buffer frame, expected;
+            REQUIRE_FALSE(make(frame, consistency::quorum));
+            REQUIRE_FALSE(make(expected, consistency::one));
+            REQUIRE(frame != expected);
+            REQUIRE_FALSE(set_request_consistency(frame, consistency::one));
+            CHECK(frame == expected);
+        };
+        check([&](byte_buffer& out, consistency cl) {
+            query_request q{"SELECT * FROM t WHERE k = ?", {}};
+            q.params.consistency_level = cl;
+            q.params.values = vals;
+            return encode_request_frame(out, v, 3, q, &payload);
+        });
+        check([&](byte_buffer& out, consistency cl) {
+            execute_request e;
+            e.id = id;
+            if (v == protocol_version::v5) e.result_metadata_id = id;
+            e.params.consistency_level = cl;
+            e.params.values = vals;
+            return encode_request_frame(out, v, 3, e);
+        });
+        check([&](byte_buffer& out, consistency cl) {
+            const batch_statement stmts[] = {batch_statement::prepared(id, vals),
+                                             batch_statement::prepared(id, {})};
+            batch_request b;
+            b.statements = stmts;
+            b.consistency_level = cl;
+            b.serial_consistency = consistency::local_serial;
+            return encode_request_frame(out, v, 3, b);
+        });
+        byte_buffer prepare;
+        REQUIRE_FALSE(encode_request_frame(prepare, v, 1, prepare_request{"SELECT 1", {}}));
+        CHECK(set_request_consistency(prepare, consistency::one));
+    }
+}
+
 // ---------------------------------------------------------------- BATCH
 
 TEST_CASE("BATCH v4: statements by string and by id, serial consistency, timestamp") {

@@ -199,8 +199,9 @@ class load_balancing_policy {
   public:
     virtual ~load_balancing_policy() = default;
 
-    /// Once, before the first plan: the hosts known so far, and the contact points that
-    /// resolved to hosts (the control connection's host first).
+    /// Once, before the first plan: the hosts known so far, and the contact point the
+    /// control connection reached (as a host; dc_aware_policy takes its datacenter as the
+    /// local one when none is set).
     virtual void init(std::span<const host_ptr> hosts,
                       std::span<const host_ptr> contact_points) = 0;
     /// How far `h` is: the cluster keeps pools to local and remote hosts, none to ignored

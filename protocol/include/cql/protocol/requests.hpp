@@ -290,6 +290,10 @@ std::error_code encode_request_frame(byte_buffer& out, protocol_version v, std::
 /// show that the metadata it skipped is stale. codec_errc for anything but a whole
 /// uncompressed EXECUTE request frame.
 std::error_code clear_execute_flag(std::span<std::uint8_t> frame, std::uint32_t flag);
+/// Sets the consistency of the QUERY, EXECUTE or BATCH request frame `frame` (uncompressed,
+/// as encode_request_frame makes it) to `cl`, in place: a retry policy may retry at another
+/// consistency. codec_errc for anything else.
+std::error_code set_request_consistency(std::span<std::uint8_t> frame, consistency cl);
 /// Any other single message type goes through the variant (they are not on the hot path).
 template <request_message M>
 requires(!std::is_same_v<M, query_request> && !std::is_same_v<M, execute_request>) std::error_code
