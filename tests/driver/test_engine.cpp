@@ -246,6 +246,13 @@ p::error_response unavailable() {
     e.details = p::unavailable_info{p::consistency::quorum, 2, 1};
     return e;
 }
+p::error_response unprepared(const prepared_info& info) {
+    p::error_response e;
+    e.code = p::error_code::unprepared;
+    e.message = "Prepared query with ID 010203 not found";
+    e.details = p::unprepared_info{info.id};
+    return e;
+}
 p::error_response write_timeout() {
     p::error_response e;
     e.code = p::error_code::write_timeout;
@@ -638,11 +645,7 @@ TEST_CASE("engine: UNPREPARED: re-prepared on that connection, then executed aga
     info->query = "SELECT * FROM t WHERE k = ?";
     info->id = {1, 2, 3};
     f.execute(info, false);  // (re-preparing is not a retry: it was not executed)
-    p::error_response u;
-    u.code = p::error_code::unprepared;
-    u.message = "Prepared query with ID 010203 not found";
-    u.details = p::unprepared_info{info->id};
-    answer_error(f.chan(0), u);
+    answer_error(f.chan(0), unprepared(*info));
     REQUIRE(f.chan(0).sends() == 2);
     CHECK(f.chan(0).log.at(1).op == p::opcode::prepare);
     CHECK(f.chan(0).log.at(1).query == info->query);
@@ -758,11 +761,7 @@ TEST_CASE("engine: a re-preparation's answer gives the statement's columns as th
     fixture f;
     auto info = prepared_select({"k", "v"});
     f.execute(info);
-    p::error_response u;
-    u.code = p::error_code::unprepared;
-    u.message = "Prepared query with ID 010203 not found";
-    u.details = p::unprepared_info{info->id};
-    answer_error(f.chan(0), u);
+    answer_error(f.chan(0), unprepared(*info));
     answer_prepared(f.chan(0), *info, {"k", "v", "w"});
     REQUIRE(f.chan(0).sends() == 3);
     CHECK(f.chan(0).log.at(2).skip_metadata);
@@ -859,11 +858,7 @@ TEST_CASE("engine: a connection lost before the request went out: the next host,
     fixture g;
     auto info = prepared_select({});
     g.execute(info, false);
-    p::error_response u;
-    u.code = p::error_code::unprepared;
-    u.message = "Prepared query with ID 010203 not found";
-    u.details = p::unprepared_info{info->id};
-    answer_error(g.chan(0), u);
+    answer_error(g.chan(0), unprepared(*info));
     REQUIRE(g.chan(0).log.at(1).op == p::opcode::prepare);
     break_connection(g.chan(0));
     REQUIRE(g.chan(1).sends() == 1);
