@@ -466,6 +466,16 @@ void cluster_impl::host_down(const host_ptr& h, const std::string& why) {
     for (auto& lb : lb_policies())
         lb->on_down(h);
     log(log_level::warning, "host down: " + key_of(h->endpoint()) + " (" + why + ")");
+    add_missing_pools();
+}
+
+// A host's distance may change when another goes down: dc_aware_policy uses the first
+// used_hosts_per_remote_dc remote hosts that are up, so the next one must get a pool. (A
+// pool is not taken away when the first comes back: plans no longer yield its host, and
+// closing it would fail the requests it carries.)
+void cluster_impl::add_missing_pools() {
+    for (const auto& [key, h] : host_map_)
+        if (!host_states_.count(h.get())) add_pools(h);
 }
 
 void cluster_impl::host_up(const host_ptr& h) {

@@ -101,7 +101,9 @@ struct request::entry_guard {
     request& r;
     explicit entry_guard(request& q) : r(q) { ++r.depth_; }
     ~entry_guard() {
-        if (--r.depth_ == 0 && r.done_ && r.env_) {
+        // (A request cancelled while its schema change settles is handed back only when the
+        // settling ends: the control executor still holds it.)
+        if (--r.depth_ == 0 && r.done_ && !r.settling_ && r.env_) {
             auto* env = std::exchange(r.env_, nullptr);
             env->done(r);  // (r may be reused or freed from here on)
         }
@@ -627,7 +629,7 @@ void request::on_timer(clock::time_point now) {
 
 void request::cancel() {
     entry_guard g(*this);
-    if (done_ || settling_) return;
+    if (done_) return;
     fail_now(boost::system::error_code(boost::asio::error::operation_aborted),
              "the operation was cancelled");
 }
@@ -640,8 +642,8 @@ void request::fail_now(std::error_code ec, std::string message) {
 
 void request::complete_schema_change(bool agreed) {
     entry_guard g(*this);
-    if (done_) return;
     settling_ = false;
+    if (done_) return;  // cancelled meanwhile
     held_.set_schema_in_agreement(agreed);
     finish({}, std::move(held_), {});
 }

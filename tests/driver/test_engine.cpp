@@ -232,6 +232,19 @@ void answer_keyspace(mock_channel& c, std::string_view ks) {
     auto* cb = s.cb;
     cb->on_answer({}, make_response(f));
 }
+void answer_schema_change(mock_channel& c) {
+    auto& s = c.pending();
+    s.answered = true;
+    p::schema_change_result sc;
+    sc.change.change = p::schema_change_type::created;
+    sc.change.target = p::schema_change_target::table;
+    sc.change.keyspace = "ks";
+    sc.change.name = "t";
+    p::byte_buffer f;
+    p::encode_response_frame(f, p::protocol_version::v4, s.id, sc);
+    auto* cb = s.cb;
+    cb->on_answer({}, make_response(f));
+}
 void break_connection(mock_channel& c) {
     auto& s = c.pending();
     s.answered = true;
@@ -902,4 +915,29 @@ TEST_CASE("engine: a retry goes at the consistency the retry policy chose") {
     answer_void(f.chan(1));
     REQUIRE(f.out.done);
     CHECK_FALSE(f.out.ec);
+}
+
+TEST_CASE("engine: a DDL completes after its schema settles, or at once when cancelled") {
+    fixture f;
+    auto& r = f.start("CREATE TABLE ks.t (k int PRIMARY KEY)", false);
+    answer_schema_change(f.chan(0));
+    REQUIRE(f.shard.settling == &r);
+    CHECK_FALSE(f.out.done);  // waiting for the schema agreement
+    r.complete_schema_change(false);
+    REQUIRE(f.out.done);
+    CHECK_FALSE(f.out.ec);
+    CHECK(f.out.r.type() == result::kind::schema_change);
+    CHECK_FALSE(f.out.r.schema_in_agreement());
+    CHECK(f.shard.done_count == 1);
+
+    fixture g;
+    auto& q = g.start("CREATE TABLE ks.t (k int PRIMARY KEY)", false);
+    answer_schema_change(g.chan(0));
+    REQUIRE(g.shard.settling == &q);
+    q.cancel();
+    REQUIRE(g.out.done);  // at once
+    CHECK(g.out.ec == boost::asio::error::operation_aborted);
+    CHECK(g.shard.done_count == 0);  // still held by the settling (control executor)
+    q.complete_schema_change(true);  // the settling ends: the request is handed back
+    CHECK(g.shard.done_count == 1);
 }

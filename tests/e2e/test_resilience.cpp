@@ -360,6 +360,74 @@ TEST_CASE("remote datacenters only when allowed") {
     });
 }
 
+TEST_CASE("the next remote host takes over when the one in use goes down") {
+    E2E_NEEDS_CQLSIM("two datacenters, stopping nodes");
+    cqlsim::cluster_config scfg;
+    scfg.datacenters = cqlsim::parse_datacenters("dc1:1,dc2:2");
+    scfg.base_address = "127.0.0.1";
+    scfg.port = 0;
+    cqlsim::cluster sim(scfg);
+    sim.start();
+    REQUIRE(sim.endpoint(1).datacenter == "dc2");
+    REQUIRE(sim.endpoint(2).datacenter == "dc2");
+
+    run([&](asio::io_context& io) -> asio::awaitable<void> {
+        cql::cluster_config cfg;
+        cfg.contact_points = {sim.endpoint(0).address};
+        cfg.port = sim.endpoint(0).port;
+        cfg.local_datacenter = "dc1";
+        cfg.connect_timeout = 5s;
+        cfg.reconnection = std::make_shared<cql::constant_reconnection_policy>(100ms);
+        cql::execution_profile prof;
+        prof.request_timeout = 5s;
+        prof.consistency = cql::consistency::one;
+        cql::default_load_balancing_options lbo;
+        lbo.dc.local_dc = "dc1";
+        lbo.dc.used_hosts_per_remote_dc = 1;  // one dc2 host at a time
+        prof.load_balancing = cql::make_default_load_balancing(lbo);
+        cfg.profiles = cql::execution_profiles(prof);
+        cql::cluster cluster(io.get_executor(), cfg);
+        co_await cluster.async_connect(use_awaitable);
+        auto ks = ks_name("failover");
+        co_await create_rf_schema(cluster.session(), ks,
+                                  "{'class': 'NetworkTopologyStrategy', 'dc1': 1, 'dc2': 2}");
+        auto ins = co_await cluster.session().async_prepare(
+            "INSERT INTO " + ks + ".kv (k, c, v) VALUES (?, ?, ?)", use_awaitable);
+        auto down = [&](std::size_t node) {
+            return [&cluster, &sim, node] {
+                auto h = host_at(cluster, sim.endpoint(node));
+                return h && !h->is_up();
+            };
+        };
+        auto write_all = [&](int c) -> asio::awaitable<int> {
+            int failed = 0;
+            for (int k = 0; k < 20; ++k) {
+                auto [ec, r] =
+                    co_await cluster.session().async_execute(ins.bind(k, c, "v"), tuple_awaitable);
+                if (ec) ++failed;
+            }
+            co_return failed;
+        };
+        sim.stop_node(0);  // dc1 gone: the first dc2 host takes the requests
+        CHECK(co_await eventually(down(0)));
+        for (std::size_t i = 0; i < sim.size(); ++i)
+            sim.clear_request_log(i);
+        const int failed_first = co_await write_all(1);  // (not inside CHECK: evaluated once)
+        CHECK(failed_first == 0);
+        const auto on1 = count_on(sim, 1, p::opcode::execute, ks);
+        const auto on2 = count_on(sim, 2, p::opcode::execute, ks);
+        CHECK(on1 + on2 == 20);
+        REQUIRE((on1 == 0) != (on2 == 0));  // one dc2 host in use
+        const std::size_t used = on1 ? 1 : 2, other = on1 ? 2 : 1;
+        sim.stop_node(used);  // ... and then that one: the other dc2 host takes over
+        CHECK(co_await eventually(down(used)));
+        const int failed_then = co_await write_all(2);
+        CHECK(failed_then == 0);
+        CHECK(count_on(sim, other, p::opcode::execute, ks) == 20);
+        co_await cluster.async_close(use_awaitable);
+    });
+}
+
 // ---------------------------------------------------------------------------------------
 // 3. Every error kind leads to the documented decision.
 
