@@ -181,7 +181,8 @@ TEST_CASE("a node stopped and restarted during 100,000 requests") {
             REQUIRE(running == 0);
             auto elapsed = clock_type::now() - started;
             if (st.phase == 1) {  // the load ended before the driver saw the node down
-                CHECK(co_await eventually([&] { return !down_host->is_up(); }));
+                const bool marked_down = co_await eventually([&] { return !down_host->is_up(); });
+                CHECK(marked_down);
                 st.seen_down = !down_host->is_up();
                 st.log_before_restart = sim.request_log(down_node).size();
                 sim.set_latency(down_node, 0ms);
@@ -192,7 +193,8 @@ TEST_CASE("a node stopped and restarted during 100,000 requests") {
             const std::size_t log_after_load = sim.request_log(down_node).size();
 
             // The driver returns to the node: it comes up and gets requests again.
-            CHECK(co_await eventually([&] { return down_host->is_up(); }));
+            const bool back_up = co_await eventually([&] { return down_host->is_up(); });
+            CHECK(back_up);
             int extra = 0;
             for (; extra < 300 && sim.request_log(down_node).size() <= st.log_at_restart; ++extra)
                 co_await s.async_execute(sel.bind(extra).idempotent(true), use_awaitable);
@@ -318,8 +320,10 @@ TEST_CASE("remote datacenters only when allowed") {
                 return h0 && h1 && !h0->is_up() && !h1->is_up();
             };
         };
-        CHECK(co_await eventually(dc1_down(local_only)));
-        CHECK(co_await eventually(dc1_down(with_remote)));
+        const bool seen_by_local_only = co_await eventually(dc1_down(local_only));
+        CHECK(seen_by_local_only);
+        const bool seen_by_with_remote = co_await eventually(dc1_down(with_remote));
+        CHECK(seen_by_with_remote);
 
         // Remote DCs not allowed: "no host available", and dc2 sees none of it.
         for (int k = 0; k < 20; ++k) {
@@ -409,7 +413,8 @@ TEST_CASE("the next remote host takes over when the one in use goes down") {
             co_return failed;
         };
         sim.stop_node(0);  // dc1 gone: the first dc2 host takes the requests
-        CHECK(co_await eventually(down(0)));
+        const bool dc1_seen_down = co_await eventually(down(0));
+        CHECK(dc1_seen_down);
         for (std::size_t i = 0; i < sim.size(); ++i)
             sim.clear_request_log(i);
         const int failed_first = co_await write_all(1);  // (not inside CHECK: evaluated once)
@@ -420,7 +425,8 @@ TEST_CASE("the next remote host takes over when the one in use goes down") {
         REQUIRE((on1 == 0) != (on2 == 0));  // one dc2 host in use
         const std::size_t used = on1 ? 1 : 2, other = on1 ? 2 : 1;
         sim.stop_node(used);  // ... and then that one: the other dc2 host takes over
-        CHECK(co_await eventually(down(used)));
+        const bool used_seen_down = co_await eventually(down(used));
+        CHECK(used_seen_down);
         const int failed_then = co_await write_all(2);
         CHECK(failed_then == 0);
         CHECK(count_on(sim, other, p::opcode::execute, ks) == 20);
@@ -702,14 +708,16 @@ TEST_CASE("a connection broken with the request in flight: next host only when i
                             });
             // The node that received it is restarted before it answers: its connections reset.
             std::size_t node = sim.size();
-            CHECK(co_await eventually([&] {
+            const bool received = co_await eventually([&] {
                 for (std::size_t i = 0; i < sim.size(); ++i)
                     if (count_on(sim, i, p::opcode::query, needle) > 0) node = i;
                 return node < sim.size();
-            }));
+            });
+            CHECK(received);
             REQUIRE(node < sim.size());
             sim.restart_node(node);
-            CHECK(co_await eventually([&] { return done; }));
+            const bool completed = co_await eventually([&] { return done; });
+            CHECK(completed);
             std::size_t total = 0, nodes = 0;
             for (std::size_t i = 0; i < sim.size(); ++i) {
                 auto n = count_on(sim, i, p::opcode::query, needle);
@@ -729,11 +737,12 @@ TEST_CASE("a connection broken with the request in flight: next host only when i
                 CHECK(total == 1);
             }
             // Every host up again before the next round.
-            CHECK(co_await eventually([&] {
+            const bool all_up = co_await eventually([&] {
                 for (const auto& h : cluster.hosts())
                     if (!h->is_up()) return false;
                 return true;
-            }));
+            });
+            CHECK(all_up);
         }
         co_await cluster.async_close(use_awaitable);
     });
