@@ -455,11 +455,6 @@ host_ptr cluster_impl::find_host(const protocol::inet_address& a) const {
     return by_address;
 }
 
-host_ptr cluster_impl::host_by_key(const std::string& key) const {
-    auto it = host_map_.find(key);
-    return it == host_map_.end() ? nullptr : it->second;
-}
-
 void cluster_impl::host_down(const host_ptr& h, const std::string& why) {
     if (!h->is_up()) return;
     h->set_up(false);

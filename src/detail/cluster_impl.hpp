@@ -132,7 +132,6 @@ class cluster_impl : public std::enable_shared_from_this<cluster_impl> {
     void remove_pools(const host_ptr& h);
     void rebuild_token_map();
     host_ptr find_host(const protocol::inet_address& a) const;
-    host_ptr host_by_key(const std::string& key) const;
     void host_down(const host_ptr& h, const std::string& why);
     void host_up(const host_ptr& h);
     std::vector<std::shared_ptr<load_balancing_policy>> lb_policies() const;
@@ -196,7 +195,6 @@ class cluster_impl : public std::enable_shared_from_this<cluster_impl> {
     bool closed_ = false;
     bool close_finished_ = false;
     std::size_t shards_drained_ = 0;
-    std::size_t settling_ = 0;  // requests waiting for schema agreement
     std::map<std::string, std::shared_ptr<const prepared_info>> prepared_;  // ks '\0' query
 
     // snapshots for other threads
