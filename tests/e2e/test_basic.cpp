@@ -140,18 +140,21 @@ TEST_CASE("simple, prepared, batch, USE, LWT") {
         cql::batch short_values(cql::batch_type::logged);
         short_values.add(ins.bind(4, 1, "x"));
         short_values.add(ins.bind(4));
-        CHECK(co_await refused(short_values) == cql::errc::bad_bind_value);
+        const auto short_refusal = co_await refused(short_values);
+        CHECK(short_refusal == cql::errc::bad_bind_value);
         CHECK(diag.message ==
               "statement 2 of the batch: the statement has 3 markers, 1 values "
               "were bound");
         cql::batch unprepared(cql::batch_type::logged);
         unprepared.add(none.bind());
-        CHECK(co_await refused(unprepared) == cql::session_errc::bad_statement);
+        const auto unprepared_refusal = co_await refused(unprepared);
+        CHECK(unprepared_refusal == cql::session_errc::bad_statement);
         CHECK(diag.message.find("statement 1 of the batch: a bound statement without") == 0);
         cql::batch named(cql::batch_type::unlogged);
         named.add(
             cql::statement("INSERT INTO " + ks + ".kv (k, c, v) VALUES (:k, 1, 'n')").bind("k", 5));
-        CHECK(co_await refused(named) == cql::session_errc::bad_statement);
+        const auto named_refusal = co_await refused(named);
+        CHECK(named_refusal == cql::session_errc::bad_statement);
         CHECK(diag.message == "statement 1 of the batch: named values cannot be sent in a batch");
         r = co_await s.async_execute(
             cql::statement("SELECT v FROM " + ks + ".kv WHERE k IN (4, 5)"), use_awaitable);

@@ -108,7 +108,8 @@ TEST_CASE("a default cluster_config logs warnings to stderr") {
         auto lost = [&] {
             return err.text().find("cql-asio warning: host down: ") != std::string::npos;
         };
-        CHECK(co_await eventually(lost));
+        const bool warned = co_await eventually(lost);
+        CHECK(warned);
         co_await cluster.async_close(use_awaitable);
     });
 }
@@ -140,13 +141,15 @@ TEST_CASE("the logger is replaceable and silenceable") {
             auto h = host_at(cl, tc.sim().endpoint(2));
             return h && !h->is_up();
         };
-        CHECK(co_await eventually([&] { return down(a) && down(b) && down(c); }));
-        CHECK(co_await eventually([&] {
+        const bool all_down = co_await eventually([&] { return down(a) && down(b) && down(c); });
+        CHECK(all_down);
+        const bool logged = co_await eventually([&] {
             std::lock_guard lk(m);
             for (const auto& line : mine)
                 if (line.rfind("warning: host down: ", 0) == 0) return true;
             return false;
-        }));
+        });
+        CHECK(logged);
         co_await a.async_close(use_awaitable);
         co_await b.async_close(use_awaitable);
         co_await c.async_close(use_awaitable);

@@ -445,7 +445,8 @@ TEST_CASE("mapping: the query builder against the server") {
         CHECK(read->size_cm == 200.0f);
         CHECK(read->sightings == 13);
         co_await animals.remove(lion).async_execute(use_awaitable);
-        CHECK_FALSE(co_await animals.get(lion).async_one(use_awaitable));
+        const auto after_remove = co_await animals.get(lion).async_one(use_awaitable);
+        CHECK_FALSE(after_remove);
 
         // TTL and timestamp.
         const zoo::animal cat{"Felis", "catus", 46.0f, 1};
@@ -602,7 +603,8 @@ TEST_CASE("mapping: a mapped stream reads ahead, within bounds") {
         REQUIRE(first);
         CHECK(first->species == "sp000");
         // The second page is fetched while the first is read, without being asked for ...
-        CHECK(co_await eventually([&] { return rows.pages_fetched() == 2; }));
+        const bool prefetched = co_await eventually([&] { return rows.pages_fetched() == 2; });
+        CHECK(prefetched);
         // ... and no third one while both are held (one page ahead at most).
         CHECK(rows.pages_held() == 1);
         CHECK_FALSE(rows.fetch_in_flight());
@@ -670,7 +672,8 @@ TEST_CASE("mapping: cancelling a mapped stream's read while its page is on the w
         auto row = co_await rows.async_next(use_awaitable);
         REQUIRE(row);
         CHECK(row->species == "canina");
-        CHECK_FALSE(co_await rows.async_next(use_awaitable));
+        const auto after_last = co_await rows.async_next(use_awaitable);
+        CHECK_FALSE(after_last);
         for (std::size_t i = 0; i < tc.sim().size(); ++i)
             tc.sim().set_latency(i, 0ms);
         co_await cluster.async_close(use_awaitable);

@@ -75,9 +75,12 @@ TEST_CASE("requests in flight at close complete with session_errc::closed") {
         for (std::size_t i = 0; i < held; ++i)
             start(cluster.session(), cql::statement("SELECT * FROM hostile.hold"),
                   [&](outcome o) { results.push_back(o.ec); });
-        REQUIRE(co_await until([&] { return srv.received("SELECT * FROM hostile.hold") == held; }));
+        const bool all_received =
+            co_await until([&] { return srv.received("SELECT * FROM hostile.hold") == held; });
+        REQUIRE(all_received);
         co_await cluster.async_close(no_throw);
-        REQUIRE(co_await until([&] { return results.size() == held; }));
+        const bool all_completed = co_await until([&] { return results.size() == held; });
+        REQUIRE(all_completed);
         for (auto& ec : results) {
             INFO(ec.message());
             CHECK(ec == cql::session_errc::closed);
@@ -118,8 +121,9 @@ TEST_CASE("close during a control-connection reconnect") {
     run_until_closed(io, cluster, log, [&](cql::cluster& c) -> asio::awaitable<void> {
         auto out = co_await probe(c.session());
         CHECK_FALSE(out.ec);
-        srv.connections().at(0)->reset();                              // the control connection
-        REQUIRE(co_await until([&] { return srv.accepted() >= 3; }));  // reconnecting
+        srv.connections().at(0)->reset();  // the control connection
+        const bool reconnecting = co_await until([&] { return srv.accepted() >= 3; });
+        REQUIRE(reconnecting);
     });
     const auto closed_at = clock::now();
     io.run_for(30s);

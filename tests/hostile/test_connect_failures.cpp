@@ -154,10 +154,11 @@ TEST_CASE("host down names the cause, not 'TCP connect failed'") {
         cause = cql::errc::connect_timed_out;
     }
     run(cfg, [&](cql::cluster& cluster) -> asio::awaitable<void> {
-        REQUIRE(co_await until([&] {
+        const bool reported = co_await until([&] {
             std::lock_guard lock(m);
             return !host_down.empty();
-        }));
+        });
+        REQUIRE(reported);
         std::lock_guard lock(m);
         INFO(host_down.front());
         CHECK_FALSE(contains(host_down.front(), "TCP connect failed"));

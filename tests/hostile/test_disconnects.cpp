@@ -41,7 +41,8 @@ void expect_all_fail(p::protocol_version version,
                 ++done;
                 if (o.ec == cql::errc::connection_closed) ++closed;
             });
-        REQUIRE(co_await until([&] { return done == in_flight; }, 10s));
+        const bool all_done = co_await until([&] { return done == in_flight; }, 10s);
+        REQUIRE(all_done);
         CHECK(closed == in_flight);
         auto next = co_await probe_until_success(cluster.session());
         INFO("next request: " << next.ec.message() << ": " << next.diag.message);

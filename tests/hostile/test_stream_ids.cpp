@@ -58,7 +58,8 @@ TEST_CASE("a late duplicate answer does not complete the next request") {
                 CHECK_FALSE(o.ec);
                 ++warmed;
             });
-        REQUIRE(co_await until([&] { return warmed == warm; }));
+        const bool all_warmed = co_await until([&] { return warmed == warm; });
+        REQUIRE(all_warmed);
 
         auto first = co_await execute(s, cql::statement("SELECT * FROM hostile.first"));
         REQUIRE_FALSE(first.ec);
@@ -96,7 +97,8 @@ TEST_CASE("orphaned stream ids are reclaimed") {
                         ++done;
                         if (o.ec) ++failed;
                     });
-                REQUIRE(co_await until([&] { return done == wave; }, 30s));
+                const bool wave_done = co_await until([&] { return done == wave; }, 30s);
+                REQUIRE(wave_done);
             }
             CHECK(failed == wave * waves);  // (none was answered)
             auto next = co_await probe_until_success(s);

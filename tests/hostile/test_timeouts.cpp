@@ -46,7 +46,8 @@ TEST_CASE("a slow server: late answers time out, the connection stays usable") {
         CHECK_FALSE(patient.ec);
         CHECK(first_text(patient.res) == "late");
         // The late answers arrived and were dropped; the connection is still the first.
-        REQUIRE(co_await until([&] { return late_sent == 4; }));
+        const bool late_arrived = co_await until([&] { return late_sent == 4; });
+        REQUIRE(late_arrived);
         auto next = co_await probe(s);
         CHECK_FALSE(next.ec);
         CHECK(srv.accepted() == before);
@@ -74,7 +75,8 @@ TEST_CASE("a client-side timeout is always errc::timed_out") {
                       ++outcomes[std::string(ec.category().name()) + " " + ec.message() + " (" +
                                  o.diag.message.substr(0, 80) + ")"];
                   });
-        REQUIRE(co_await until([&] { return done == requests; }));
+        const bool all_done = co_await until([&] { return done == requests; });
+        REQUIRE(all_done);
         std::string seen;
         for (auto& [what, n] : outcomes)
             seen += "\n" + std::to_string(n) + " x " + what;
@@ -111,8 +113,9 @@ TEST_CASE("a request still waiting for a connection at its deadline is not sent"
                 CHECK_FALSE(o.ec);
                 ++holders_done;
             });
-        REQUIRE(
-            co_await until([&] { return srv.received("SELECT * FROM hostile.hold") == slots; }));
+        const bool all_held =
+            co_await until([&] { return srv.received("SELECT * FROM hostile.hold") == slots; });
+        REQUIRE(all_held);
 
         std::size_t waiting_done = 0;
         std::size_t waiting_timed_out = 0;
@@ -136,7 +139,9 @@ TEST_CASE("a request still waiting for a connection at its deadline is not sent"
             std::this_thread::sleep_for(1ms);
         std::this_thread::sleep_for(50ms);
 
-        REQUIRE(co_await until([&] { return waiting_done == slots && holders_done == slots; }));
+        const bool all_done =
+            co_await until([&] { return waiting_done == slots && holders_done == slots; });
+        REQUIRE(all_done);
         CHECK(waiting_timed_out == slots);
         // Anything sent before this probe on the same connection reached the server first.
         auto next = co_await probe(s);
