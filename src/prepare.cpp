@@ -124,16 +124,9 @@ asio::awaitable<void> cluster_impl::run_prepare(std::string query, std::shared_p
     info->keyspace = ks;
     info->id.assign(pr->id.begin(), pr->id.end());
     info->set_result_metadata_id(pr->result_metadata_id);
-    auto copy_cols = [](const std::vector<protocol::column_spec>& in) {
-        std::vector<prepared_column> out;
-        for (const auto& c : in)
-            out.push_back(
-                {std::string(c.keyspace), std::string(c.table), std::string(c.name), c.type});
-        return out;
-    };
-    info->variables = copy_cols(pr->metadata.columns);
+    info->variables = owned_columns(pr->metadata.columns);
     info->pk_indexes = pr->metadata.pk_indexes;
-    info->result_columns = copy_cols(pr->result.columns);
+    info->result_columns = owned_columns(pr->result.columns);
     if (pr->metadata.global_tables_spec)
         info->routing_keyspace = std::string(pr->metadata.global_spec.keyspace);
     else if (!info->variables.empty())

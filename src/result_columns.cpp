@@ -4,13 +4,18 @@
 
 namespace cql::detail {
 
+std::vector<prepared_column> owned_columns(const std::vector<protocol::column_spec>& in) {
+    std::vector<prepared_column> out;
+    out.reserve(in.size());
+    for (const auto& c : in)
+        out.push_back({std::string(c.keyspace), std::string(c.table), std::string(c.name), c.type});
+    return out;
+}
+
 namespace {
-std::shared_ptr<result_columns> copy_columns(const std::vector<protocol::column_spec>& in) {
+std::shared_ptr<result_columns> make_result_columns(std::vector<prepared_column> owned) {
     auto c = std::make_shared<result_columns>();
-    c->owned.reserve(in.size());
-    for (const auto& s : in)
-        c->owned.push_back(
-            {std::string(s.keyspace), std::string(s.table), std::string(s.name), s.type});
+    c->owned = std::move(owned);
     // (The specs view the strings: `owned` is never resized after this.)
     c->metadata.columns.reserve(c->owned.size());
     for (const auto& o : c->owned)
@@ -18,17 +23,12 @@ std::shared_ptr<result_columns> copy_columns(const std::vector<protocol::column_
     c->metadata.column_count = static_cast<std::int32_t>(c->owned.size());
     return c;
 }
-
 }  // namespace
 
 void prepared_access::init(prepared_info& info, bool named_columns) {
     info.skip_with_v4_ = named_columns;
     if (info.lwt || info.result_columns.empty()) return;
-    std::vector<protocol::column_spec> specs;
-    specs.reserve(info.result_columns.size());
-    for (const auto& c : info.result_columns)
-        specs.push_back({c.keyspace, c.table, c.name, c.type});
-    auto c = copy_columns(specs);
+    auto c = make_result_columns(info.result_columns);
     info.skippable_.store(c.get(), std::memory_order_release);
     info.versions_.push_back(std::move(c));
 }
@@ -51,7 +51,8 @@ const result_columns* prepared_access::replace(const prepared_info& info,
                                                const protocol::result_metadata& m,
                                                std::optional<protocol::bytes_view> id) {
     std::shared_ptr<result_columns> c;
-    if (!m.no_metadata && !m.columns.empty() && !info.lwt) c = copy_columns(m.columns);
+    if (!m.no_metadata && !m.columns.empty() && !info.lwt)
+        c = make_result_columns(owned_columns(m.columns));
     std::lock_guard lk(info.mutex_);
     if (id) info.result_metadata_id_.assign(id->begin(), id->end());
     if (!c) {

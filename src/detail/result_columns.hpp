@@ -32,6 +32,9 @@ struct result_columns {
     protocol::result_metadata metadata;  // column specs viewing `owned`; no paging state
 };
 
+// Owned copies of column specs that view a response (PREPARED, or rows with metadata).
+std::vector<prepared_column> owned_columns(const std::vector<protocol::column_spec>& in);
+
 struct prepared_access {
     // At prepare time (before the statement is shared): what its EXECUTEs may skip.
     // `named_columns`: its text names its columns (selects_named_columns()).
