@@ -370,6 +370,7 @@ void cluster_impl::apply_hosts(std::vector<host_info> infos) {
         hosts_ = std::move(list);
     }
     rebuild_token_map();
+    if (lb_initialized_) sync_pools();
 }
 
 void cluster_impl::rebuild_token_map() {
@@ -407,12 +408,21 @@ void cluster_impl::add_pools(const host_ptr& h) {
 }
 
 void cluster_impl::remove_pools(const host_ptr& h) {
+    forget_pool_states(h);
+    on_every_shard([h](shard& s) { s.remove_pool(h); });
+}
+
+void cluster_impl::retire_pools(const host_ptr& h) {
+    forget_pool_states(h);
+    on_every_shard([h](shard& s) { s.retire_pool(h); });
+}
+
+void cluster_impl::forget_pool_states(const host_ptr& h) {
     if (auto it = host_states_.find(h.get()); it != host_states_.end()) {
         for (auto r : it->second.reported)
             if (!r && pools_pending_ > 0) --pools_pending_;
         host_states_.erase(it);
     }
-    on_every_shard([h](shard& s) { s.remove_pool(h); });
 }
 
 void cluster_impl::pool_health(std::size_t shard_index, const host_ptr& h, bool healthy,
@@ -461,16 +471,26 @@ void cluster_impl::host_down(const host_ptr& h, const std::string& why) {
     for (auto& lb : lb_policies())
         lb->on_down(h);
     log(log_level::warning, "host down: " + key_of(h->endpoint()) + " (" + why + ")");
-    add_missing_pools();
+    sync_pools();
 }
 
-// A host's distance may change when another goes down: dc_aware_policy uses the first
-// used_hosts_per_remote_dc remote hosts that are up, so the next one must get a pool. (A
-// pool is not taken away when the first comes back: plans no longer yield its host, and
-// closing it would fail the requests it carries.)
-void cluster_impl::add_missing_pools() {
-    for (const auto& [key, h] : host_map_)
-        if (!host_states_.count(h.get())) add_pools(h);
+// Hosts' distances change when another host goes down or comes back (dc_aware_policy uses
+// the first used_hosts_per_remote_dc remote hosts that are up) or the topology changes. A
+// host no longer ignored gets pools; one that became ignored while up gives them back once
+// the requests they carry are done (plans no longer yield it). A host that is down keeps its
+// pools: their reconnection is how it is found up again.
+void cluster_impl::sync_pools() {
+    const auto& lb = *profiles_.default_profile().load_balancing;
+    for (const auto& [key, h] : host_map_) {
+        const bool pooled = host_states_.count(h.get()) > 0;
+        const bool ignored = lb.distance(*h) == host_distance::ignored;
+        if (!pooled && !ignored) {
+            add_pools(h);
+        } else if (pooled && ignored && h->is_up()) {
+            log(log_level::info, "host " + key + " no longer used: its connections close");
+            retire_pools(h);
+        }
+    }
 }
 
 void cluster_impl::host_up(const host_ptr& h) {
@@ -479,6 +499,7 @@ void cluster_impl::host_up(const host_ptr& h) {
     for (auto& lb : lb_policies())
         lb->on_up(h);
     log(log_level::info, "host up: " + key_of(h->endpoint()));
+    sync_pools();
     if (!prepared_.empty())
         asio::co_spawn(control_executor(), reprepare_on_host(h), asio::detached);
 }

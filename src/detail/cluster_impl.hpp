@@ -127,9 +127,11 @@ class cluster_impl : public std::enable_shared_from_this<cluster_impl> {
     void on_control_down(const void* c, std::error_code ec);
     void schedule_refresh(bool topology);
     void apply_hosts(std::vector<host_info> infos);
-    void add_missing_pools();
+    void sync_pools();
     void add_pools(const host_ptr& h);
     void remove_pools(const host_ptr& h);
+    void retire_pools(const host_ptr& h);
+    void forget_pool_states(const host_ptr& h);
     void rebuild_token_map();
     host_ptr find_host(const protocol::inet_address& a) const;
     void host_down(const host_ptr& h, const std::string& why);

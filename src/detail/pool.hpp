@@ -67,6 +67,12 @@ class host_pool final : public channel_pool, public std::enable_shared_from_this
     void start();
     // Closes every connection (requests in flight complete with `why`); waiters fail with it.
     void close(std::error_code why);
+    // For a host that plans no longer use while it is up (its distance became ignored): opens
+    // no connection any more and closes each as its last request releases it (waiters are
+    // still served by them), so the requests it carries complete; close() would fail them.
+    void retire();
+    // Retired (or closed) and without connections: nothing refers to the pool any more.
+    bool drained() const noexcept;
     // Reconnects now (an UP event); reset_schedule: the backoff starts again.
     void wake(bool reset_schedule);
     bool healthy() const noexcept;
@@ -85,6 +91,7 @@ class host_pool final : public channel_pool, public std::enable_shared_from_this
     void schedule_reconnect();
     void report(bool healthy, std::error_code ec, const std::string& why);
     void fail_waiters(std::error_code ec);
+    void close_idle();
     pooled_channel* pick() noexcept;
     void serve_waiters();
 
@@ -99,6 +106,7 @@ class host_pool final : public channel_pool, public std::enable_shared_from_this
     bool was_healthy_ = false;
     std::optional<bool> reported_;  // the last health reported
     bool closed_ = false;
+    bool retiring_ = false;
     std::error_code closed_why_;
     // Waiters: an intrusive FIFO list.
     pool_waiter* head_ = nullptr;

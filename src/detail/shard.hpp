@@ -45,6 +45,8 @@ class shard final : public request_env {
     // On this shard (the control posts them):
     void add_pool(const host_ptr& h, std::size_t connections);
     void remove_pool(const host_ptr& h);
+    // The host's pool stops taking requests and closes once those it carries are done.
+    void retire_pool(const host_ptr& h);
     void wake_pool(const host_ptr& h, bool reset_schedule);
     std::shared_ptr<host_pool> pool(const host_ptr& h) const;
     // Closes every pool (requests in flight complete with `why`) and the deadline timer.
@@ -73,6 +75,8 @@ class shard final : public request_env {
     clock::time_point armed_ = clock::time_point::max();
     timer_queue timers_;
     std::unordered_map<const host*, std::shared_ptr<host_pool>> pools_;
+    // Retired pools until they are drained (their requests refer to them).
+    std::vector<std::shared_ptr<host_pool>> retiring_;
     std::atomic<std::size_t> in_flight_{0};
     bool closed_ = false;
     bool drained_reported_ = false;

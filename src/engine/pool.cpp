@@ -31,7 +31,7 @@ std::vector<std::shared_ptr<pool_connection>> host_pool::connections() const {
 }
 
 void host_pool::start() {
-    while (!closed_ && channels_.size() + opening_.size() < s_.connections)
+    while (!closed_ && !retiring_ && channels_.size() + opening_.size() < s_.connections)
         open_one();
 }
 
@@ -57,8 +57,8 @@ void host_pool::open_one() {
 
 void host_pool::on_open(std::shared_ptr<pool_connection> c, std::error_code ec) {
     std::erase(opening_, c);
-    if (closed_) {
-        c->shutdown(closed_why_);
+    if (closed_ || retiring_) {
+        c->shutdown(closed_ ? closed_why_ : std::error_code(errc::connection_closed));
         return;
     }
     if (ec) {
@@ -105,6 +105,10 @@ void host_pool::on_connection_down(const void* c, std::error_code ec) {
     auto gone = std::move(*it);
     channels_.erase(it);
     if (closed_) return;
+    if (retiring_) {
+        if (!healthy()) fail_waiters(errc::connection_defunct);  // (no replacement)
+        return;
+    }
     if (s_.log)
         s_.log(log_level::info, "connection to " + host_->endpoint().to_string() + " lost: " +
                                     describe_failure(ec, gone->conn->connect_diagnostics()));
@@ -120,7 +124,7 @@ void host_pool::on_connection_down(const void* c, std::error_code ec) {
 }
 
 void host_pool::schedule_reconnect() {
-    if (closed_ || reconnect_pending_) return;
+    if (closed_ || retiring_ || reconnect_pending_) return;
     reconnect_pending_ = true;
     reconnect_timer_.expires_after(schedule_->next_delay());
     reconnect_timer_.async_wait([w = weak_from_this()](std::error_code) {
@@ -132,7 +136,7 @@ void host_pool::schedule_reconnect() {
 }
 
 void host_pool::wake(bool reset_schedule) {
-    if (closed_) return;
+    if (closed_ || retiring_) return;
     // A DOWN event while the connections work: the host is up as far as this pool knows.
     if (healthy() && s_.on_health) s_.on_health(true, {}, {});  // (again: said on purpose)
     if (reset_schedule) schedule_ = s_.reconnection->new_schedule();
@@ -140,6 +144,35 @@ void host_pool::wake(bool reset_schedule) {
         reconnect_timer_.cancel();  // (its handler starts the connections)
     else
         start();
+}
+
+void host_pool::retire() {
+    if (closed_ || retiring_) return;
+    retiring_ = true;
+    reconnect_timer_.cancel();
+    for (auto& c : std::vector<std::shared_ptr<pool_connection>>(opening_))
+        c->shutdown(errc::connection_closed);
+    close_idle();
+}
+
+bool host_pool::drained() const noexcept {
+    return (closed_ || retiring_) && channels_.empty() && opening_.empty();
+}
+
+// Retiring: the connections that no request holds are closed, unless requests wait for one.
+void host_pool::close_idle() {
+    if (head_) return;
+    std::vector<std::unique_ptr<pooled_channel>> idle;
+    for (auto it = channels_.begin(); it != channels_.end();) {
+        if ((*it)->inflight == 0) {
+            idle.push_back(std::move(*it));
+            it = channels_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    for (auto& ch : idle)
+        ch->conn->shutdown(errc::connection_closed);
 }
 
 void host_pool::close(std::error_code why) {
@@ -178,6 +211,7 @@ void host_pool::release(channel& c) {
     auto& ch = static_cast<pooled_channel&>(c);
     if (ch.inflight > 0) --ch.inflight;
     if (head_) serve_waiters();
+    if (retiring_) close_idle();
 }
 
 std::error_code host_pool::wait(pool_waiter& w) {

@@ -1,5 +1,7 @@
 #include "detail/shard.hpp"
 
+#include <utility>
+
 #include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -95,6 +97,16 @@ void shard::remove_pool(const host_ptr& h) {
     p->close(errc::connection_closed);
 }
 
+void shard::retire_pool(const host_ptr& h) {
+    std::erase_if(retiring_, [](const auto& p) { return p->drained(); });
+    auto it = pools_.find(h.get());
+    if (it == pools_.end()) return;
+    auto p = std::move(it->second);
+    pools_.erase(it);
+    p->retire();
+    if (!p->drained()) retiring_.push_back(std::move(p));
+}
+
 void shard::wake_pool(const host_ptr& h, bool reset_schedule) {
     if (auto it = pools_.find(h.get()); it != pools_.end()) it->second->wake(reset_schedule);
 }
@@ -115,6 +127,8 @@ void shard::close(std::error_code why) {
     auto pools = std::move(pools_);
     pools_.clear();
     for (auto& [h, p] : pools)
+        p->close(why);
+    for (auto& p : std::exchange(retiring_, {}))
         p->close(why);
     timer_.cancel();
     armed_ = clock::time_point::max();

@@ -4,6 +4,7 @@
 // reports, close.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <memory>
@@ -243,4 +244,63 @@ TEST_CASE("pool: close shuts every connection down, also those connecting; waite
     waiter late;
     CHECK(f.pool->wait(late) == cql::session_errc::closed);
     CHECK(f.made.size() == 2);  // nothing reopened
+}
+
+TEST_CASE("pool: retire closes each connection once its requests are done; waiters still served") {
+    fixture f(3, 1, 4);
+    f.pool->start();
+    f.made[0]->finish_open({});
+    f.made[1]->finish_open({});  // made[2] still connecting
+    auto* busy = f.pool->try_acquire();
+    auto* busy_too = f.pool->try_acquire();
+    REQUIRE(busy);
+    REQUIRE(busy_too);
+    waiter w;
+    REQUIRE_FALSE(f.pool->wait(w));  // every open connection is in use
+    f.pool->retire();
+    CHECK(f.made[2]->shut_down == errc::connection_closed);  // the one connecting
+    CHECK(f.pool->size() == 2);                              // the busy ones stay
+    CHECK_FALSE(f.pool->drained());
+    f.pool->release(*busy);  // goes to the waiter, and stays open for it
+    CHECK(w.calls == 1);
+    CHECK(w.got == busy);
+    CHECK(f.pool->size() == 2);
+    f.pool->release(*busy);  // its last request: closed now
+    CHECK(f.pool->size() == 1);
+    const auto closed_first = std::count_if(f.made.begin(), f.made.begin() + 2, [](auto& m) {
+        return m->shut_down == errc::connection_closed;
+    });
+    CHECK(closed_first == 1);
+    CHECK_FALSE(f.pool->drained());
+    f.pool->release(*busy_too);
+    CHECK(f.pool->size() == 0);
+    CHECK(f.pool->drained());
+    f.let_time_pass();
+    CHECK(f.made.size() == 3);  // nothing reopened, no report of the host's health
+    CHECK(f.health == std::vector<bool>{true});
+    CHECK(f.pool->try_acquire() == nullptr);
+}
+
+TEST_CASE("pool: a retiring pool does not replace a connection it loses") {
+    fixture f(2, 2, 4);
+    f.pool->start();
+    f.made[0]->finish_open({});
+    f.made[1]->finish_open({});
+    auto* a = f.pool->try_acquire();
+    auto* b = f.pool->try_acquire();
+    REQUIRE(a);
+    REQUIRE(b);
+    REQUIRE(a != b);
+    f.pool->retire();
+    CHECK(f.pool->size() == 2);
+    waiter w;  // a request that may still use the host (its retry on the same host)
+    CHECK_FALSE(f.pool->wait(w));
+    f.made[0]->go_down(errc::connection_closed);
+    f.made[1]->go_down(errc::connection_closed);
+    CHECK(w.calls == 1);
+    CHECK(w.ec == errc::connection_defunct);  // no connection left: it moves on
+    CHECK(f.pool->drained());
+    f.let_time_pass();
+    CHECK(f.made.size() == 2);
+    CHECK(f.policy->delays.empty());
 }

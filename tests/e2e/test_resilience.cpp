@@ -364,7 +364,7 @@ TEST_CASE("remote datacenters only when allowed") {
     });
 }
 
-TEST_CASE("the next remote host takes over when the one in use goes down") {
+TEST_CASE("the next remote host takes over when the one in use goes down, until it is back") {
     E2E_NEEDS_CQLSIM("two datacenters, stopping nodes");
     cqlsim::cluster_config scfg;
     scfg.datacenters = cqlsim::parse_datacenters("dc1:1,dc2:2");
@@ -430,6 +430,23 @@ TEST_CASE("the next remote host takes over when the one in use goes down") {
         const int failed_then = co_await write_all(2);
         CHECK(failed_then == 0);
         CHECK(count_on(sim, other, p::opcode::execute, ks) == 20);
+        // The first dc2 host comes back: it is used again, and the other's pool closes (its
+        // count includes the control connection when that moved there).
+        const auto other_connections = sim.connection_count(other);
+        sim.start_node(used);
+        const bool used_seen_up = co_await eventually([&] {
+            auto h = host_at(cluster, sim.endpoint(used));
+            return h && h->is_up();
+        });
+        CHECK(used_seen_up);
+        const bool other_released = co_await eventually(
+            [&] { return sim.connection_count(other) == other_connections - 1; });
+        CHECK(other_released);
+        for (std::size_t i = 0; i < sim.size(); ++i)
+            sim.clear_request_log(i);
+        const int failed_back = co_await write_all(3);
+        CHECK(failed_back == 0);
+        CHECK(count_on(sim, used, p::opcode::execute, ks) == 20);
         co_await cluster.async_close(use_awaitable);
     });
 }
