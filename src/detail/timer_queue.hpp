@@ -1,8 +1,10 @@
 #pragma once
 // The deadlines of the requests of one shard: a binary min-heap of entries, each knowing
 // its position (removal in O(log n), no allocation once the heap's vector has grown). The
-// shard arms one Asio timer at earliest() and calls expire() when it fires; tests drive it
-// with a clock of their own.
+// heap holds each entry's time beside its pointer, so that sifting compares without reading
+// the entries (requests scattered in memory: a cache miss each). The shard arms one Asio
+// timer at earliest() and calls expire() when it fires; tests drive it with a clock of its
+// own.
 
 #include <chrono>
 #include <cstddef>
@@ -39,22 +41,26 @@ class timer_queue {
     std::size_t size() const noexcept { return heap_.size(); }
     // The earliest time (time_point::max() when empty).
     clock::time_point earliest() const noexcept {
-        return heap_.empty() ? clock::time_point::max() : heap_.front()->when_;
+        return heap_.empty() ? clock::time_point::max() : heap_.front().when;
     }
     // Calls on_timer for every entry due at `now`, earliest first; entries may schedule or
     // cancel entries (also themselves) meanwhile.
     void expire(clock::time_point now);
 
   private:
-    void place(std::size_t i, timer_entry* e) noexcept {
-        heap_[i] = e;
-        e->index_ = i;
+    struct slot {
+        clock::time_point when;
+        timer_entry* entry;
+    };
+    void place(std::size_t i, slot s) noexcept {
+        heap_[i] = s;
+        s.entry->index_ = i;
     }
     void up(std::size_t i) noexcept;
     void down(std::size_t i) noexcept;
     void remove_at(std::size_t i) noexcept;
 
-    std::vector<timer_entry*> heap_;
+    std::vector<slot> heap_;
 };
 
 }  // namespace cql::detail
