@@ -77,9 +77,10 @@ if [ "$pin" = 1 ] && [ "$cpus" -lt 2 ]; then
 fi
 
 [ -n "$workdir" ] || workdir=$(mktemp -d /tmp/cql-bench-node.XXXXXX)
+results=$(mktemp)
 stop_node() {
   "$cluster" stop "$workdir/node" >/dev/null 2>&1 || true
-  rm -rf "$workdir"
+  rm -rf "$workdir" "$results"
 }
 trap stop_node EXIT
 trap 'exit 130' INT TERM
@@ -111,7 +112,6 @@ flags_of() {
 
 echo "# $(date -u '+%F %H:%M') UTC, $method, $ops operations per run"
 echo "# binary | workload | configuration | CPU us/op | user us/op | allocs/op | ops/s"
-results=$(mktemp)
 for ((i = 1; i <= runs; i++)); do
   for w in $workloads; do
     for c in $configs; do
@@ -150,4 +150,3 @@ for (b, w, c), rows in groups.items():
           f" ({min(user):.2f}-{max(user):.2f}) | {max(float(r[2]) for r in ok):.4f}"
           f" | {min(rate) / 1e3:.0f}-{max(rate) / 1e3:.0f} k | {len(ok)} runs")
 EOF
-rm -f "$results"
