@@ -123,8 +123,7 @@ asio::awaitable<void> cluster_impl::do_connect() {
     }
     lb_initialized_ = true;
     connected_ = true;
-    for (auto& h : all)
-        add_pools(h);
+    sync_pools();
     co_await wait_for_pools();
     log(log_level::info, "connected to " + std::to_string(all.size()) + " hosts, protocol v" +
                              std::to_string(static_cast<int>(version_.load())));
@@ -356,7 +355,6 @@ void cluster_impl::apply_hosts(std::vector<host_info> infos) {
         if (!lb_initialized_) continue;
         for (auto& lb : lb_policies())
             lb->on_add(h);
-        add_pools(h);
     }
     std::vector<host_ptr> list;
     for (const auto& [k, h] : host_map_) {
@@ -394,10 +392,8 @@ void cluster_impl::rebuild_token_map() {
 
 // ---- pools and host states ------------------------------------------------------------
 
-void cluster_impl::add_pools(const host_ptr& h) {
+void cluster_impl::add_pools(const host_ptr& h, host_distance d) {
     if (closing_) return;
-    const auto d = profiles_.default_profile().load_balancing->distance(*h);
-    if (d == host_distance::ignored) return;
     const auto n =
         d == host_distance::local ? cfg_.pool.local_connections : cfg_.pool.remote_connections;
     auto& st = host_states_[h.get()];
@@ -474,18 +470,19 @@ void cluster_impl::host_down(const host_ptr& h, const std::string& why) {
     sync_pools();
 }
 
-// Hosts' distances change when another host goes down or comes back (dc_aware_policy uses
-// the first used_hosts_per_remote_dc remote hosts that are up) or the topology changes. A
-// host no longer ignored gets pools; one that became ignored while up gives them back once
-// the requests they carry are done (plans no longer yield it). A host that is down keeps its
-// pools: their reconnection is how it is found up again.
+// Pools for the hosts found at connect and by refreshes. Hosts' distances also change when
+// another host goes down or comes back (dc_aware_policy uses the first
+// used_hosts_per_remote_dc remote hosts that are up). A host not ignored gets pools; one that
+// became ignored while up gives them back once the requests they carry are done (plans no longer
+// yield it). A host that is down keeps its pools: their reconnection is how it is found up again.
 void cluster_impl::sync_pools() {
     const auto& lb = *profiles_.default_profile().load_balancing;
     for (const auto& [key, h] : host_map_) {
         const bool pooled = host_states_.count(h.get()) > 0;
-        const bool ignored = lb.distance(*h) == host_distance::ignored;
+        const auto d = lb.distance(*h);
+        const bool ignored = d == host_distance::ignored;
         if (!pooled && !ignored) {
-            add_pools(h);
+            add_pools(h, d);
         } else if (pooled && ignored && h->is_up()) {
             log(log_level::info, "host " + key + " no longer used: its connections close");
             retire_pools(h);

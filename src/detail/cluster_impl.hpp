@@ -128,7 +128,7 @@ class cluster_impl : public std::enable_shared_from_this<cluster_impl> {
     void schedule_refresh(bool topology);
     void apply_hosts(std::vector<host_info> infos);
     void sync_pools();
-    void add_pools(const host_ptr& h);
+    void add_pools(const host_ptr& h, host_distance d);
     void remove_pools(const host_ptr& h);
     void retire_pools(const host_ptr& h);
     void forget_pool_states(const host_ptr& h);
